@@ -1,0 +1,29 @@
+"""gradstep's engine: scalar reverse-mode autodiff you can read, step through and check.
+
+>>> from engine import Value
+>>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
+>>> c = a * b
+>>> c.backward()
+>>> a.grad, b.grad
+(-3.0, 2.0)
+"""
+
+from engine.backprop import grad, local_grads
+from engine.gradcheck import GradcheckError, gradcheck
+from engine.graph import parents, topological_order
+from engine.nary import dot, sum
+from engine.no_grad import is_grad_enabled, no_grad
+from engine.value import Value
+
+__all__ = [
+    "GradcheckError",
+    "Value",
+    "dot",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "local_grads",
+    "no_grad",
+    "parents",
+    "topological_order",
+]

@@ -1,0 +1,91 @@
+"""Reverse-mode differentiation: `backward()` into `.grad`, and `grad()` that returns derivatives."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.graph import topological_order
+from engine.rules import BINARY, NARY, UNARY, data
+from engine.value import Value, _to_float
+
+
+def local_grads(node: Value, create_graph: bool = False) -> list[tuple[Value, float | Value]]:
+    """(parent, d node / d parent) for each Value operand of `node`, from the op's rule.
+
+    With `create_graph` the rule runs on the Values themselves, so each derivative is a graph.
+    """
+    a = node._a
+    if a is None:
+        return []
+    out = node if create_graph else node.data
+    try:
+        if type(a) is tuple:
+            xs = a if create_graph else tuple([data(x) for x in a])
+            partials = NARY[node.op](xs, out)
+            return [(x, d) for x, d in zip(a, partials) if type(x) is Value]
+        b = node._b
+        if b is None:
+            return [(a, UNARY[node.op](a if create_graph else a.data, out))]
+        ad, bd = (a, b) if create_graph else (data(a), data(b))
+        da, db = BINARY[node.op]
+        pairs = []
+        if type(a) is Value:
+            pairs.append((a, da(ad, bd, out)))
+        if type(b) is Value:
+            pairs.append((b, db(ad, bd, out)))
+        return pairs
+    except (ArithmeticError, ValueError) as error:
+        raise type(error)(f"backward through {node.op} (output {node.data!r}): {error}") from None
+
+
+def backward(root: Value, gradient: float = 1.0) -> None:
+    """Add d root / d node, times `gradient`, to `.grad` of every node `root` depends on.
+
+    Each call sends only its own gradient down: the walk runs on zeroed grads and adds the old
+    ones back at the end, so calling it twice doubles every grad (as in PyTorch). If a rule
+    fails, every grad is left as it was.
+    """
+    gradient = _to_float(gradient, "gradient")
+    order = topological_order(root)
+    saved = [node.grad for node in order]
+    for node in order:
+        node.grad = 0.0
+    root.grad = gradient
+    try:
+        for node in reversed(order):
+            upstream = node.grad
+            for parent, local in local_grads(node):
+                parent.grad += local * upstream
+    except BaseException:
+        for node, old in zip(order, saved):
+            node.grad = old
+        raise
+    for node, old in zip(order, saved):
+        node.grad = old + node.grad
+
+
+def grad(
+    output: Value, inputs: Value | Iterable[Value], create_graph: bool = False
+) -> list[float | Value]:
+    """d output / d input for each input, leaving every `.grad` untouched.
+
+    With `create_graph=True` the derivatives are Values joined to the graph, so `grad` applies
+    to them again (second derivatives and beyond).
+    """
+    if type(output) is not Value:
+        raise TypeError(f"output must be a Value, not {type(output).__name__}")
+    inputs = [inputs] if type(inputs) is Value else list(inputs)
+    for i, x in enumerate(inputs):
+        if type(x) is not Value:
+            raise TypeError(f"inputs[{i}] must be a Value, not {type(x).__name__}")
+    grads: dict[Value, float | Value] = {output: 1.0}
+    for node in reversed(topological_order(output)):
+        upstream = grads[node]
+        for parent, local in local_grads(node, create_graph):
+            contribution = local * upstream
+            before = grads.get(parent)
+            grads[parent] = contribution if before is None else before + contribution
+    result = [grads.get(x, 0.0) for x in inputs]
+    if create_graph:
+        result = [d if type(d) is Value else Value(d) for d in result]
+    return result

@@ -1,0 +1,188 @@
+"""Hypothesis strategies for property-testing derivatives (needs `pip install hypothesis`).
+
+`expressions()` draws a random program over every op of the engine, with shared
+subexpressions, and only inputs inside each op's domain. The drawn `Expression` is a function:
+call it on Values to build the graph, as many times as you like (finite differences need that).
+
+>>> from hypothesis import given
+>>> from engine import gradcheck
+>>> from engine.testing import expressions
+>>> @given(expressions())
+... def test_backward_matches_finite_differences(expr):
+...     assert gradcheck(expr, expr.inputs)
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+from engine.nary import dot, sum
+from engine.value import Value
+
+UNARY_OPS = ("neg", "abs", "relu", "tanh", "sigmoid", "exp", "log", "sqrt")
+BINARY_OPS = ("+", "-", "*", "/", "**")
+NARY_OPS = ("dot", "sum")
+ALL_OPS = UNARY_OPS + BINARY_OPS + NARY_OPS
+
+# How far from a kink (relu, abs at 0) or a domain edge an operand must be at the drawn inputs,
+# so that the derivative is smooth over a finite-difference step.
+MARGIN = 1e-2
+LIMIT = 50.0  # larger intermediates are squashed with tanh, to keep derivatives moderate
+
+
+@dataclass
+class Expression:
+    """A drawn program: `inputs` (the point to evaluate at) and `steps` that build the graph."""
+
+    inputs: list[float]
+    steps: list[tuple] = field(default_factory=list)
+
+    def __call__(self, *xs: Value) -> Value:
+        if len(xs) != len(self.inputs):
+            raise ValueError(f"this expression takes {len(self.inputs)} inputs, got {len(xs)}")
+        pool = list(xs)
+        for step in self.steps:
+            pool.append(_apply(pool, step))
+        return pool[-1]
+
+    def leaves(self) -> list[Value]:
+        """Fresh leaves at `inputs`, labelled x0, x1, ..."""
+        return [Value(x, f"x{i}") for i, x in enumerate(self.inputs)]
+
+    def __repr__(self) -> str:
+        names = [f"x{i}" for i in range(len(self.inputs))]
+        lines = [f"inputs = {self.inputs}"]
+        for step in self.steps:
+            names.append(f"v{len(names)}")
+            lines.append(f"{names[-1]} = {_show(step, names)}")
+        return "Expression(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _ref(pool, x):
+    return pool[x[1]] if isinstance(x, tuple) else x
+
+
+def _apply(pool: list, step: tuple) -> Value:
+    op, args = step[0], step[1:]
+    if op in NARY_OPS:
+        xs = [_ref(pool, x) for x in args[0]]
+        if op == "sum":
+            return sum(xs)
+        half = len(xs) // 2
+        return dot(xs[:half], xs[half:])
+    if op in UNARY_OPS:
+        x = _ref(pool, args[0])
+        return -x if op == "neg" else abs(x) if op == "abs" else getattr(x, op)()
+    return _BINARY[op](_ref(pool, args[0]), _ref(pool, args[1]))
+
+
+_BINARY = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+}
+
+
+def _show(step: tuple, names: list[str]) -> str:
+    def ref(x):
+        return names[x[1]] if isinstance(x, tuple) else repr(x)
+
+    op, args = step[0], step[1:]
+    if op in NARY_OPS:
+        return f"{op}({', '.join(ref(x) for x in args[0])})"
+    if op in UNARY_OPS:
+        return f"{op}({ref(args[0])})"
+    return f"{ref(args[0])} {op} {ref(args[1])}"
+
+
+def _data(pool, x) -> float:
+    x = _ref(pool, x)
+    return x.data if isinstance(x, Value) else x
+
+
+@st.composite
+def expressions(
+    draw,
+    min_inputs: int = 1,
+    max_inputs: int = 3,
+    max_ops: int = 8,
+    ops: tuple[str, ...] = ALL_OPS,
+    low: float = -2.0,
+    high: float = 2.0,
+) -> Expression:
+    """Strategy for random `Expression`s over `ops`, inputs drawn from [low, high].
+
+    Operands are drawn from everything computed so far, so subexpressions are shared (a node
+    used by several later nodes). Domains are kept by construction: log, sqrt and the base of
+    a real power get a positive operand (`u*u + c` where needed), divisors stay away from 0,
+    relu and abs stay away from their kink, and large intermediates are squashed with tanh.
+    """
+    bad = set(ops) - set(ALL_OPS)
+    if bad:
+        raise ValueError(f"unknown ops {sorted(bad)}; choose from {ALL_OPS}")
+    n = draw(st.integers(min_inputs, max_inputs))
+    number = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    expr = Expression([draw(number) for _ in range(n)])
+    pool: list = expr.leaves()
+
+    def add(step: tuple) -> tuple:
+        pool.append(_apply(pool, step))
+        expr.steps.append(step)
+        return ("ref", len(pool) - 1)
+
+    def positive(x: tuple, floor: float) -> tuple:
+        """x itself if it is comfortably positive, else x*x + floor."""
+        if _data(pool, x) > floor:
+            return x
+        return add(("+", add(("*", x, x)), floor))
+
+    def away_from_zero(x: tuple) -> tuple:
+        if abs(_data(pool, x)) > MARGIN:
+            return x
+        return add(("+", x, 0.5))
+
+    for _ in range(draw(st.integers(1, max_ops))):
+        op = draw(st.sampled_from(ops))
+        pick = st.integers(0, len(pool) - 1).map(lambda i: ("ref", i))
+        constant = st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > MARGIN)
+        a = draw(pick)
+        if op in NARY_OPS:
+            k = draw(st.integers(1, 4))
+            xs = [draw(pick | constant) if op == "sum" else draw(pick) for _ in range(k)]
+            if op == "dot":
+                xs += [draw(pick | constant) for _ in range(k)]
+            add((op, tuple(xs)))
+        elif op in ("log", "sqrt"):
+            add((op, positive(a, 0.1)))
+        elif op in ("relu", "abs"):
+            add((op, away_from_zero(a)))
+        elif op in UNARY_OPS:
+            add((op, a))
+        elif op == "**":
+            kind = draw(st.sampled_from(["integer", "real", "value", "constant base"]))
+            if kind == "integer":
+                add(("**", a, float(draw(st.integers(-2, 3)))) if abs(_data(pool, a)) > MARGIN
+                    else ("**", a, float(draw(st.integers(1, 3)))))
+            elif kind == "real":
+                add(("**", positive(a, 0.1), draw(st.floats(-1.5, 2.5))))
+            elif kind == "value":
+                add(("**", positive(a, 0.1), draw(pick)))
+            else:
+                add(("**", draw(st.floats(0.2, 3.0)), a))
+        else:
+            b = draw(pick | constant)
+            if draw(st.booleans()) and not isinstance(b, tuple):
+                a, b = b, a  # a constant on the left: 2 - x, 3 / x
+            if op == "/":
+                b = away_from_zero(b) if isinstance(b, tuple) else b
+            add((op, a, b))
+        last = ("ref", len(pool) - 1)
+        if not math.isfinite(_data(pool, last)) or abs(_data(pool, last)) > LIMIT:
+            add(("tanh", last))
+    return expr

@@ -1,0 +1,1 @@
+"""gradstep's neural-network library, built on `engine`'s public API only."""
