@@ -153,6 +153,12 @@ class Value:
 
         backward(self, gradient)
 
+    def backward_steps(self, gradient: float = 1.0):
+        """The same backward pass as `backward()`, one node per `next()`: a generator of `Step`s."""
+        from engine.steps import backward_steps
+
+        return backward_steps(self, gradient)
+
     def detach(self) -> Value:
         """A new leaf with the same data: what comes after it sends no gradient back here."""
         return Value(self.data, self.label)
