@@ -44,7 +44,16 @@ def _parse(file: str, lines: list[list[str]], n_rows: int, n_features: int, n_cl
 
 @functools.cache
 def _iris_rows() -> Rows:
-    text = resources.files("nn.datasets").joinpath("iris.csv").read_text(encoding="ascii")
+    return _parse_iris(resources.files("nn.datasets").joinpath("iris.csv").read_text("ascii"))
+
+
+@functools.cache
+def _digits_rows() -> Rows:
+    packed = resources.files("nn.datasets").joinpath("digits.csv.gz").read_bytes()
+    return _parse_digits(gzip.decompress(packed).decode("ascii"))
+
+
+def _parse_iris(text: str) -> Rows:
     lines = list(csv.reader(io.StringIO(text)))
     if not lines or lines[0] != _IRIS_HEADER:
         expected = ",".join(_IRIS_HEADER)
@@ -52,10 +61,7 @@ def _iris_rows() -> Rows:
     return _parse("iris.csv", lines[1:], 150, 4, 3)
 
 
-@functools.cache
-def _digits_rows() -> Rows:
-    packed = resources.files("nn.datasets").joinpath("digits.csv.gz").read_bytes()
-    text = gzip.decompress(packed).decode("ascii")
+def _parse_digits(text: str) -> Rows:
     return _parse("digits.csv.gz", list(csv.reader(io.StringIO(text))), 1797, 64, 10)
 
 

@@ -18,7 +18,8 @@ def _n_test(test_size: object, n: int) -> int:
     if isinstance(test_size, float):
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"test_size as a fraction must be in (0, 1), got {test_size}")
-        n_test = math.ceil(test_size * n)
+        # Rounded first so float error cannot add a sample: 0.07 * 100 is 7.000000000000001.
+        n_test = math.ceil(round(test_size * n, 9))
     else:
         n_test = test_size
     if not 1 <= n_test <= n - 1:
