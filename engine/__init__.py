@@ -9,16 +9,21 @@
 """
 
 from engine.backprop import grad, local_grads
+from engine.explain import explain
 from engine.gradcheck import GradcheckError, gradcheck
 from engine.graph import parents, topological_order
 from engine.nary import dot, sum
 from engine.no_grad import is_grad_enabled, no_grad
+from engine.steps import Step, backward_steps
 from engine.value import Value
 
 __all__ = [
     "GradcheckError",
+    "Step",
     "Value",
+    "backward_steps",
     "dot",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",

@@ -1,0 +1,126 @@
+"""`explain(output)`: a whole backward pass as a table, one row per node, in backward's order.
+
+Each row says what the chain rule did at that node: `parent.grad += local · grad`, first with
+the local derivative as a formula of the node's operands (so the rule can be recognised), then
+with the numbers `backward_steps` used. The formulas are text for the reader; every number comes
+from the pass itself.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TextIO
+
+from engine.graph import operands, topological_order
+from engine.steps import Step, backward_steps, define, elide, factor, number
+from engine.value import Value
+
+# Local derivative d out / d operand, as text, from the operands' and the output's names.
+_BINARY = {
+    "+": (lambda a, b, c: "1", lambda a, b, c: "1"),
+    "-": (lambda a, b, c: "1", lambda a, b, c: "-1"),
+    "*": (lambda a, b, c: b, lambda a, b, c: a),
+    "/": (lambda a, b, c: f"1/{b}", lambda a, b, c: f"-{c}/{b}"),
+    "**": (lambda a, b, c: f"{b}·{a}**({b} - 1)", lambda a, b, c: f"{c}·log({a})"),
+}
+_UNARY = {
+    "neg": lambda a, c: "-1",
+    "abs": lambda a, c: f"sign({a})",
+    "relu": lambda a, c: f"[{a} > 0]",
+    "tanh": lambda a, c: f"1 - {c}²",
+    "sigmoid": lambda a, c: f"{c}·(1 - {c})",
+    "exp": lambda a, c: c,
+    "log": lambda a, c: f"1/{a}",
+    "sqrt": lambda a, c: f"1/(2·{c})",
+}
+_SIMPLE = re.compile(r"^(-?[\w.#']+|\(-[\d.e+-]+\))$")
+
+
+def explain(output: Value, gradient: float = 1.0, file: TextIO | None = None) -> str:
+    """Print the backward pass from `output` as a table, and return the text.
+
+    Rows come in the order backward visits the nodes (output first). `grad` is d output / d node
+    for this pass alone. Every `.grad` is left as it was: explaining is not training (call
+    `backward()` to keep the gradients). `file` is where to print (default: standard output).
+    In a REPL write `text = explain(L)` to see the table once.
+    """
+    if type(output) is not Value:
+        raise TypeError(f"explain needs a Value, not {type(output).__name__}")
+    order = topological_order(output)
+    saved = [node.grad for node in order]
+    try:
+        steps = list(backward_steps(output, gradient))
+    finally:
+        for node, old in zip(order, saved, strict=True):
+            node.grad = old
+    text = table(steps)
+    print(text, file=sys.stdout if file is None else file)
+    return text
+
+
+def table(steps: list[Step]) -> str:
+    """The rows of `explain` for steps already taken (their nodes' data and upstream grads)."""
+    if not steps:
+        return ""
+    names = steps[0].names
+    out = names[steps[0].root] if steps[0].root is not None else "out"
+    header = ("#", "node", "op", "data", f"grad (d{out}/d node)", "rule applied")
+    rows = [header]
+    for step in steps:
+        node = step.node
+        rows.append((
+            str(step.index + 1),
+            define(node, names),
+            node.op or "leaf",
+            number(node.data),
+            number(step.upstream),
+            rule(step),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = []
+    for row in rows:
+        cells = [cell.rjust(w) if i in (0, 3, 4) else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=False))]
+        lines.append("  ".join(cells + [row[-1]]).rstrip())
+    lines.insert(1, "-" * len(lines[0]))
+    title = f"backward pass of {define(steps[0].node, names)}, gradient {number(steps[0].upstream)}"
+    note = "a node's grad is complete when its row comes; its rule sends local·grad to each parent"
+    return "\n".join([title, *lines, note])
+
+
+def rule(step: Step) -> str:
+    """`a.grad += b·(-2) = (-3)·(-2) = 6, …` for one step; `leaf` for a leaf."""
+    node = step.node
+    if not node.op:
+        return "leaf: nothing to send back"
+    formulas = local_formulas(node, step.names)
+    up = factor(step.upstream)
+    parts = []
+    for formula, c in zip(formulas, step.contributions, strict=True):
+        name = step.names.get(c.parent, "?")
+        symbolic = formula if _SIMPLE.match(formula) else f"({formula})"
+        numeric = f"{factor(c.local)}·{up}"
+        if symbolic == factor(c.local):
+            parts.append(f"{name}.grad += {numeric} = {number(c.amount)}")
+        else:
+            parts.append(f"{name}.grad += {symbolic}·{up} = {numeric} = {number(c.amount)}")
+    return ",  ".join(elide(parts, 4)) or "only constants: nothing to send back"
+
+
+def local_formulas(node: Value, names: dict[Value, str]) -> list[str]:
+    """d node / d parent as text, one per Value operand (the order of `local_grads`)."""
+    xs = operands(node)
+    show = [names.get(x, "?") if type(x) is Value else factor(x) for x in xs]
+    me = names.get(node, "?")
+    if node.op == "dot":
+        half = len(xs) // 2
+        partner = show[half:] + show[:half]
+    elif node.op == "sum":
+        partner = ["1"] * len(xs)
+    elif len(xs) == 2:
+        da, db = _BINARY[node.op]
+        partner = [da(show[0], show[1], me), db(show[0], show[1], me)]
+    else:
+        partner = [_UNARY[node.op](show[0], me)]
+    return [p for x, p in zip(xs, partner, strict=True) if type(x) is Value]

@@ -1,0 +1,187 @@
+"""Backward one node at a time: `backward_steps()` yields a `Step` per node, in backward's order.
+
+The walk is `engine.backprop.backward`'s walk, cut at each node so a person can look between
+two applications of the chain rule. Every number comes from `engine.local_grads`; nothing here
+knows a derivative. The names (`a`, `v3`) are shared by `explain` and `engine.viz`, so a line
+printed here points at the same box in a picture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from engine.backprop import local_grads
+from engine.graph import operands, topological_order
+from engine.value import Value, _to_float
+
+UNARY_CALLS = ("relu", "tanh", "sigmoid", "exp", "log", "sqrt")
+MAX_TERMS = 6  # a line shows at most this many contributions or operands; the middle is elided
+
+
+class Contribution(NamedTuple):
+    """What one step sent to one parent: `amount = local * upstream` was added to `parent.grad`."""
+
+    parent: Value
+    local: float
+    amount: float
+
+
+@dataclass(eq=False)
+class Step:
+    """One application of the chain rule, at `node`, during a backward pass.
+
+    `upstream` is d output / d node (the node's grad from this pass, complete by now);
+    `contributions` has one entry per parent, in operand order. `str(step)` reads as one line.
+    """
+
+    node: Value
+    upstream: float
+    contributions: tuple[Contribution, ...]
+    index: int = 0
+    total: int = 1
+    root: Value | None = None
+    names: dict[Value, str] = field(default_factory=dict, repr=False)
+
+    def __str__(self) -> str:
+        name = self.names.get
+        me = name(self.node) or "?"
+        out = name(self.root) if self.root is not None else "out"
+        head = f"{define(self.node, self.names)}   d{out}/d{me} = {number(self.upstream)}"
+        if not self.node.op:
+            return f"{head}   (leaf)"
+        if not self.contributions:
+            return f"{head}   (only constants: nothing to send back)"
+        up = factor(self.upstream)
+        sends = [
+            f"{name(c.parent)}.grad += {factor(c.local)}·{up} = {number(c.amount)}"
+            for c in self.contributions
+        ]
+        return f"{head}  →  " + ",  ".join(elide(sends, 4))
+
+    def __repr__(self) -> str:
+        return f"<Step {self.index + 1}/{self.total}: {self}>"
+
+
+def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
+    """The backward pass of `backward()`, one node per `next()`, same order, same floats.
+
+    Each step applies the chain rule at one node and yields what it did. Exhausted, every
+    `.grad` is exactly what `root.backward(gradient)` would have made it (old grads plus this
+    pass). Closed halfway, each grad keeps what it got so far (plus its old value). If a rule
+    fails, every grad is left as it was, as with `backward()`.
+
+    >>> from engine import Value
+    >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
+    >>> c = a * b; c.label = 'c'
+    >>> print(next(c.backward_steps()))
+    c = a * b   dc/dc = 1  →  a.grad += (-3)·1 = -3,  b.grad += 2·1 = 2
+    """
+    if type(root) is not Value:
+        raise TypeError(f"backward_steps needs a Value to start from, not {type(root).__name__}")
+    return _walk(root, _to_float(gradient, "gradient"))
+
+
+def _walk(root: Value, gradient: float) -> Iterator[Step]:
+    order = topological_order(root)
+    names = node_names(order)
+    saved = [node.grad for node in order]
+    for node in order:
+        node.grad = 0.0
+    root.grad = gradient
+    add_back = True
+    try:
+        for index, node in enumerate(reversed(order)):
+            upstream = node.grad
+            try:
+                pairs = local_grads(node)
+            except BaseException:
+                for each, old in zip(order, saved, strict=True):
+                    each.grad = old
+                add_back = False
+                raise
+            sent = []
+            for parent, local in pairs:
+                amount = local * upstream
+                parent.grad += amount
+                sent.append(Contribution(parent, local, amount))
+            yield Step(node, upstream, tuple(sent), index, len(order), root, names)
+    finally:
+        if add_back:
+            for node, old in zip(order, saved, strict=True):
+                node.grad = old + node.grad
+
+
+def node_names(order: list[Value]) -> dict[Value, str]:
+    """A short, unique name per node: its label, else `v<i>` (i = place in topological order).
+
+    A label used by several nodes gets `#<i>` appended, so every line can be followed.
+    """
+    counts: dict[str, int] = {}
+    for node in order:
+        if node.label:
+            counts[node.label] = counts.get(node.label, 0) + 1
+    names: dict[Value, str] = {}
+    used: set[str] = set()
+    for i, node in enumerate(order):
+        if node.label:
+            name = node.label if counts[node.label] == 1 else f"{node.label}#{i}"
+        else:
+            name = f"v{i}"
+        while name in used or (not node.label and name in counts):
+            name += "'"
+        used.add(name)
+        names[node] = name
+    return names
+
+
+def define(node: Value, names: dict[Value, str]) -> str:
+    """`c = a * b`, `v3 = tanh(v2)`, `v7 = dot([w0, w1, …], [x0, x1, …])`; a leaf is its name."""
+    me = names.get(node, "?")
+    return me if not node.op else f"{me} = {expression(node, names)}"
+
+
+def expression(node: Value, names: dict[Value, str]) -> str:
+    """The right-hand side of `define`: how `node` was computed, operands by name."""
+
+    def show(x) -> str:
+        return names.get(x, "?") if type(x) is Value else factor(x)
+
+    xs = operands(node)
+    op = node.op
+    if op == "dot":
+        half = len(xs) // 2
+        return f"dot([{', '.join(elide([show(x) for x in xs[:half]]))}], " \
+               f"[{', '.join(elide([show(x) for x in xs[half:]]))}])"
+    if op == "sum":
+        return f"sum([{', '.join(elide([show(x) for x in xs]))}])"
+    if len(xs) == 2:
+        return f"{show(xs[0])} {op} {show(xs[1])}"
+    if op == "neg":
+        return f"-{show(xs[0])}"
+    return f"{op}({show(xs[0])})" if xs else op
+
+
+def elide(items: list[str], keep: int = MAX_TERMS) -> list[str]:
+    """At most `keep` items: the first ones, `… n more …`, and the last one."""
+    if len(items) <= keep:
+        return items
+    head = keep - 2
+    return items[:head] + [f"… {len(items) - head - 1} more …", items[-1]]
+
+
+def number(x: float) -> str:
+    """A float rounded for reading: 4 significant digits, no `-0`."""
+    if x == 0.0:
+        return "0"
+    if not math.isfinite(x):
+        return repr(x)
+    return f"{x:.4g}"
+
+
+def factor(x: float) -> str:
+    """`number(x)`, in parentheses when negative, so that `(-3)·(-2)` reads as a product."""
+    text = number(x)
+    return f"({text})" if text.startswith("-") else text

@@ -1,0 +1,273 @@
+"""Graphviz pictures: `draw_dot` for a graph, `render_backward` for every step of its backward pass.
+
+Value nodes are boxes (name | data | grad), each op a small circle, constants small grey
+numbers; edges go the way data flows. Colours: leaves blue, parameters (`params=`) lavender,
+the output peach. In the frames of `render_backward` the node being processed is amber and the
+grads it has just written are green; grads still accumulating are grey.
+
+Needs Graphviz's `dot` program to render (Debian/Ubuntu: `apt-get install graphviz`); building
+the graph and reading `draw_dot(...).source` work without it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
+
+import graphviz
+
+from engine.graph import operands, topological_order
+from engine.steps import Step, backward_steps, define, node_names, number
+from engine.value import Value, _to_float
+
+MAX_NODES = 300
+LEAF, PARAM, OUTPUT, PLAIN = "#dcecfb", "#e6dcf5", "#fbe3cf", "#ffffff"
+CURRENT, NEW_GRAD, PENDING, EDGE = "#ffc94d", "#9be59b", "#9a9a9a", "#c2410c"
+FORMATS = ("svg", "png", "jpg", "gif")  # what the player's <img> shows
+RANKDIRS = ("LR", "RL", "TB", "BT")
+# Cells of a fixed size, so that every frame keeps one layout as the numbers in it change.
+_CELL = 'fixedsize="true" width="92" height="24"'
+_SIDES = {"-": ("+", "−"), "/": ("num", "den"), "**": ("base", "exp")}
+_OURS = re.compile(r"^(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)$")
+
+INSTALL = (
+    "Graphviz's `dot` program was not found on PATH, and rendering needs it "
+    "(draw_dot(...).source works without it). Install it: `sudo apt-get install graphviz` "
+    "on Debian/Ubuntu (`./dev test` and `./dev train` install it when it is missing), "
+    "`brew install graphviz` on macOS, or see graphviz.org/download."
+)
+
+
+class DotNotFoundError(graphviz.ExecutableNotFound):
+    """Rendering needs Graphviz's `dot`, which is missing; the message says how to install it."""
+
+    def __init__(self, detail: str = "") -> None:
+        RuntimeError.__init__(self, f"{INSTALL} ({detail})" if detail else INSTALL)
+
+
+class Drawing(graphviz.Digraph):
+    """A `graphviz.Digraph` whose rendering, when `dot` is missing, says how to install it."""
+
+    def pipe(self, *args, **kwargs):
+        try:
+            return super().pipe(*args, **kwargs)
+        except DotNotFoundError:
+            raise
+        except graphviz.ExecutableNotFound as error:
+            raise DotNotFoundError(str(error)) from error
+
+    def render(self, *args, **kwargs):
+        try:
+            return super().render(*args, **kwargs)
+        except DotNotFoundError:
+            raise
+        except graphviz.ExecutableNotFound as error:
+            raise DotNotFoundError(str(error)) from error
+
+
+def draw_dot(
+    root: Value,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int | None = MAX_NODES,
+    params: Iterable[Value] | None = None,
+) -> graphviz.Digraph:
+    """The graph that computed `root`, as a `graphviz.Digraph` (shows itself in Jupyter).
+
+    Boxes are Values (name, data, grad), circles the ops, grey numbers the constants; edges go
+    from operands to results. `params` (e.g. `model.parameters()`) are coloured apart from
+    other leaves. A graph of more than `max_nodes` Values is refused with a ValueError that
+    says its size and what to do (draw a part, or raise `max_nodes`; `None` means no limit),
+    because past a few hundred boxes the picture can no longer be read and `dot` gets slow.
+    """
+    order = _checked(root, rankdir, show_grad, max_nodes)
+    return _drawing(order, node_names(order), root, rankdir, show_grad, _params(params))
+
+
+def render_backward(
+    root: Value,
+    directory: str | os.PathLike,
+    format: str = "svg",  # noqa: A002 - graphviz's own name for it
+    gradient: float = 1.0,
+    rankdir: str = "LR",
+    max_nodes: int | None = MAX_NODES,
+    params: Iterable[Value] | None = None,
+) -> list[Path]:
+    """Draw every step of `root`'s backward pass into `directory`, plus an `index.html` player.
+
+    One frame per step (`step_000.svg`, ...), in backward's order: the node being processed is
+    amber, the grads it just wrote green. `index.html` plays them from the file system (no
+    server, no network) with play/pause, previous/next, a slider and the arrow keys, showing
+    each step's line under the picture. Every `.grad` is left as it was (the frames show this
+    pass alone; call `backward()` to keep gradients).
+
+    `directory` is created if needed. It must be empty or hold only files of an earlier
+    `render_backward` (frames and index.html, which are replaced; older frames beyond the new
+    count are removed); anything else there makes it refuse with FileExistsError, so nothing
+    of yours is overwritten. Returns the paths written, frames first, index.html last.
+    """
+    order = _checked(root, rankdir, True, max_nodes)
+    if not isinstance(format, str) or format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
+    if not isinstance(directory, (str, os.PathLike)):
+        kind = type(directory).__name__
+        raise TypeError(f"directory must be a path (str or os.PathLike), not {kind}")
+    gradient = _to_float(gradient, "gradient")
+    directory = Path(directory)
+    stale = _previous_output(directory)
+    chosen = _params(params)
+
+    saved = [node.grad for node in order]
+    frames, lines, visited = [], [], set()
+    try:
+        with closing(backward_steps(root, gradient)) as steps:
+            for step in steps:
+                visited.add(step.node)
+                drawing = _drawing(order, step.names, root, rankdir, True, chosen, step, visited)
+                frames.append(drawing.pipe(format=format))
+                lines.append(str(step))
+    finally:
+        for node, old in zip(order, saved, strict=True):
+            node.grad = old
+
+    directory.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(len(frames) - 1)))
+    names = [f"step_{i:0{width}d}.{format}" for i in range(len(frames))]
+    written = []
+    for name, content in zip(names, frames, strict=True):
+        written.append(_write(directory / name, content))
+    for path in stale:
+        if path.name not in names and path.name != "index.html":
+            path.unlink()
+    title = f"backward pass of {define(root, node_names(order))}"
+    page = _player(title, names, lines)
+    written.append(_write(directory / "index.html", page.encode("utf-8")))
+    return written
+
+
+# ---- building the picture ----
+
+
+def _drawing(order, names, root, rankdir, show_grad, params, step: Step | None = None,
+             visited: set | None = None) -> Drawing:
+    index = {node: i for i, node in enumerate(order)}
+    fresh = {c.parent for c in step.contributions} if step is not None else set()
+    g = Drawing(name="gradstep", format="svg")
+    g.attr(rankdir=rankdir, fontname="Helvetica", bgcolor="white")
+    g.attr("node", fontname="Helvetica", fontsize="11")
+    g.attr("edge", color="#555555", arrowsize="0.7")
+    for node in order:
+        i = index[node]
+        current = step is not None and node is step.node
+        fill = (CURRENT if current else OUTPUT if node is root else PARAM if node in params
+                else LEAF if not node.op else PLAIN)
+        cells = [f"<td>{html.escape(names[node])}</td>",
+                 f"<td {_CELL}>data {number(node.data)}</td>"]
+        if show_grad:
+            text = f"grad {number(node.grad)}"
+            if node in fresh:
+                cells.append(f'<td {_CELL} bgcolor="{NEW_GRAD}"><b>{text}</b></td>')
+            elif step is not None and node not in visited:
+                cells.append(f'<td {_CELL}><font color="{PENDING}">{text}</font></td>')
+            else:
+                cells.append(f"<td {_CELL}>{text}</td>")
+        label = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
+                 f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>')
+        g.node(f"n{i}", label, shape="plain", tooltip=define(node, names))
+        if not node.op:
+            continue
+        op = f"n{i}op"
+        hot = {"color": EDGE, "penwidth": "2.2"} if current else {}
+        g.node(op, node.op, shape="circle", width="0.3", margin="0.02", fontsize="10",
+               style="filled", fillcolor=CURRENT if current else "#f2f2f2")
+        g.edge(op, f"n{i}", **hot)
+        sides = _SIDES.get(node.op, ())
+        for j, x in enumerate(operands(node)):
+            side = {"label": sides[j], "fontsize": "8"} if sides else {}
+            if type(x) is Value:
+                g.edge(f"n{index[x]}", op, **side, **hot)
+            else:
+                const = f"n{i}k{j}"
+                g.node(const, number(x), shape="plaintext", fontsize="9", fontcolor="#666666")
+                g.edge(const, op, color="#aaaaaa", **side)
+    return g
+
+
+def _checked(root, rankdir, show_grad, max_nodes) -> list[Value]:
+    if type(root) is not Value:
+        raise TypeError(f"root must be a Value, not {type(root).__name__}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {RANKDIRS}, not {rankdir!r}")
+    if not isinstance(show_grad, bool):
+        raise TypeError(f"show_grad must be True or False, not {show_grad!r}")
+    if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
+        raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
+    order = topological_order(root)
+    if max_nodes is not None and len(order) > max_nodes:
+        raise ValueError(
+            f"this graph has {len(order)} Values, more than max_nodes={max_nodes}: too many boxes "
+            "to read, and slow to lay out. Draw a smaller part (one neuron's output, or the loss "
+            f"of a single example), or pass max_nodes={len(order)} (or None) to draw it anyway."
+        )
+    return order
+
+
+def _params(params) -> set:
+    if params is None:
+        return set()
+    if isinstance(params, (str, bytes, Value)) or not hasattr(params, "__iter__"):
+        raise TypeError(f"params must be an iterable of Values, not {type(params).__name__}")
+    chosen = set()
+    for i, p in enumerate(params):
+        if type(p) is not Value:
+            raise TypeError(f"params[{i}] must be a Value, not {type(p).__name__}")
+        chosen.add(p)
+    return chosen
+
+
+# ---- files ----
+
+
+def _previous_output(directory: Path) -> list[Path]:
+    """Files of an earlier render_backward in `directory`; refuses if anything else is there."""
+    if not directory.exists():
+        return []
+    if not directory.is_dir():
+        raise NotADirectoryError(f"{directory} exists and is not a directory")
+    entries = sorted(directory.iterdir())
+    foreign = [p.name for p in entries if not (p.is_file() and _OURS.match(p.name))]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise FileExistsError(
+            f"{directory} holds files render_backward did not write ({shown}); give it an empty "
+            "or new directory (it replaces only its own step_*.svg frames and index.html)"
+        )
+    return entries
+
+
+def _write(path: Path, content: bytes) -> Path:
+    """Write `content` to `path` whole or not at all: a temp file in the same folder, replaced."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+    return path
+
+
+def _player(title: str, frames: list[str], lines: list[str]) -> str:
+    """index.html with the frame names and step lines embedded (a file:// page cannot fetch)."""
+    template = (Path(__file__).parent / "player.html").read_text(encoding="utf-8")
+    data = {"title": title, "frames": frames, "lines": lines, "interval": 900}
+    embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return template.replace("__DATA__", embedded)
