@@ -65,7 +65,7 @@ def table(steps: list[Step]) -> str:
         return ""
     names = steps[0].names
     out = names[steps[0].root] if steps[0].root is not None else "out"
-    header = ("#", "node", "op", "data", f"grad (d{out}/d node)", "rule applied")
+    header = ("#", "node", "op", "data", "grad", "rule applied")
     rows = [header]
     for step in steps:
         node = step.node
@@ -84,7 +84,8 @@ def table(steps: list[Step]) -> str:
                  for i, (cell, w) in enumerate(zip(row, widths, strict=False))]
         lines.append("  ".join(cells + [row[-1]]).rstrip())
     lines.insert(1, "-" * len(lines[0]))
-    title = f"backward pass of {define(steps[0].node, names)}, gradient {number(steps[0].upstream)}"
+    title = (f"backward pass of {define(steps[0].node, names)} with gradient "
+             f"{number(steps[0].upstream)}; grad is d{out}/d node")
     note = "a node's grad is complete when its row comes; its rule sends local·grad to each parent"
     return "\n".join([title, *lines, note])
 
