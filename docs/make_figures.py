@@ -1,0 +1,57 @@
+"""Draw the figures under docs/ with the project's own code: `python docs/make_figures.py [dir]`.
+
+- graph.svg: micrograd's first example after `backward()`, drawn by `engine.viz.draw_dot`.
+- neuron.svg: one tanh neuron, tanh(w·x + b), with its parameters coloured as parameters.
+- backward/: every step of the example's backward pass and a player (`backward/index.html`),
+  drawn by `engine.viz.render_backward`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import engine
+from engine import Value
+from engine.viz import draw_dot, render_backward
+
+
+def example() -> Value:
+    """L = (a·b + c)·f, as in micrograd's README; by hand dL/da = 6 and dL/db = -4."""
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L
+
+
+def neuron() -> tuple[Value, list[Value]]:
+    """tanh(w0·x0 + w1·x1 + b) on a fixed input: the inputs are constants, the weights leaves."""
+    w = [Value(-3.0, label="w0"), Value(1.0, label="w1")]
+    b = Value(6.8813735870195432, label="b")
+    out = (engine.dot(w, [2.0, 0.0]) + b).tanh()
+    out.label = "out"
+    return out, [*w, b]
+
+
+def main(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    L = example()
+    L.backward()
+    written = [Path(draw_dot(L).render(outfile=directory / "graph.svg", cleanup=True))]
+    out, params = neuron()
+    out.backward()
+    written.append(Path(draw_dot(out, params=params).render(
+        outfile=directory / "neuron.svg", cleanup=True)))
+    written += render_backward(example(), directory / "backward")
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    for path in main(target):
+        print(path)

@@ -1,0 +1,247 @@
+"""engine.viz: real `dot` renders real SVG, parsed here; frames follow backward; offline player."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import graphviz
+import pytest
+
+import engine
+from engine import Value, topological_order
+from engine.steps import number
+from engine.viz import CURRENT, LEAF, NEW_GRAD, OUTPUT, PARAM, draw_dot, render_backward
+
+SVG = "{http://www.w3.org/2000/svg}"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def micrograd_example():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
+
+
+def svg_nodes(svg) -> dict[str, ET.Element]:
+    """Graphviz SVG: each node is <g class="node"> whose <title> is the node's id."""
+    tree = ET.fromstring(svg)
+    return {g.find(SVG + "title").text: g for g in tree.iter(SVG + "g")
+            if g.get("class") == "node"}
+
+
+def svg_edges(svg) -> list[str]:
+    tree = ET.fromstring(svg)
+    return [g.find(SVG + "title").text for g in tree.iter(SVG + "g") if g.get("class") == "edge"]
+
+
+def texts(g: ET.Element) -> list[str]:
+    return ["".join(t.itertext()) for t in g.iter(SVG + "text")]
+
+
+def fills(g: ET.Element) -> list[str]:
+    return [p.get("fill") for p in g.iter(SVG + "polygon")]
+
+
+def test_draw_dot_renders_every_value_with_its_label_data_and_grad():
+    L, v = micrograd_example()
+    L.backward()
+    svg = draw_dot(L).pipe(format="svg")
+    nodes = svg_nodes(svg)
+    order = topological_order(L)
+    for i, node in enumerate(order):
+        assert texts(nodes[f"n{i}"]) == [node.label, f"data {number(node.data)}",
+                                         f"grad {number(node.grad)}"]
+    assert texts(nodes["n6"]) == ["L", "data -8", "grad 1"]
+    assert texts(nodes[f"n{order.index(v['a'])}"]) == ["a", "data 2", "grad 6"]
+    ops = {title: texts(g) for title, g in nodes.items() if title.endswith("op")}
+    assert sorted(t[0] for t in ops.values()) == ["*", "*", "+"]
+    # Edges go the way data flows: operand -> op -> result.
+    e, a, b = (order.index(v[k]) for k in "eab")
+    assert {f"n{a}->n{e}op", f"n{b}->n{e}op", f"n{e}op->n{e}"} <= set(svg_edges(svg))
+    assert len(svg_edges(svg)) == 9
+
+
+def test_colours_tell_leaves_parameters_and_the_output_apart():
+    L, v = micrograd_example()
+    order = topological_order(L)
+    nodes = svg_nodes(draw_dot(L, params=[v["a"]]).pipe(format="svg"))
+    fill = {k: fills(nodes[f"n{order.index(node)}"])[0] for k, node in v.items()}
+    assert fill == dict(a=PARAM, b=LEAF, c=LEAF, f=LEAF, d="#ffffff", e="#ffffff", L=OUTPUT)
+
+
+def test_show_grad_false_hides_grads_and_constants_are_small_plain_nodes():
+    x = Value(1.5, label="x")
+    y = 2 - x * 3
+    nodes = svg_nodes(draw_dot(y, show_grad=False, rankdir="TB").pipe(format="svg"))
+    assert texts(nodes["n0"]) == ["x", "data 1.5"]
+    constants = {title: texts(g) for title, g in nodes.items() if "k" in title}
+    assert constants == {"n1k1": ["3"], "n2k0": ["2"]}
+    assert not any(t.startswith("grad") for g in nodes.values() for t in texts(g))
+
+
+def test_draw_dot_shows_itself_in_jupyter_as_svg():
+    y = Value(2.0, label="x").tanh()
+    assert isinstance(draw_dot(y), graphviz.Digraph)
+    bundle = draw_dot(y)._repr_mimebundle_()
+    assert "data 0.964" in bundle["image/svg+xml"]
+
+
+def test_a_graph_past_max_nodes_is_refused_with_its_size_and_what_to_do():
+    x = Value(1.0)
+    for _ in range(300):
+        x = x + 1.0
+    with pytest.raises(ValueError, match=r"301 Values, more than max_nodes=300.*max_nodes=301"):
+        draw_dot(x)
+    # 300 additions: each has operand -> op, constant -> op and op -> result.
+    assert draw_dot(x, max_nodes=None).source.count("->") == 900
+    with pytest.raises(ValueError, match="max_nodes"):
+        render_backward(x, "unused", max_nodes=10)
+
+
+def test_bad_arguments_get_clear_errors():
+    y = Value(1.0) * 2
+    with pytest.raises(TypeError, match="root must be a Value, not float"):
+        draw_dot(1.0)
+    with pytest.raises(ValueError, match="rankdir must be one of"):
+        draw_dot(y, rankdir="left")
+    with pytest.raises(ValueError, match="max_nodes must be a positive int"):
+        draw_dot(y, max_nodes=0)
+    with pytest.raises(TypeError, match=r"params\[1\] must be a Value"):
+        draw_dot(y, params=[Value(1.0), "w"])
+    with pytest.raises(ValueError, match="format must be one of"):
+        render_backward(y, "unused", format="pdf")
+
+
+def test_each_frame_highlights_the_next_node_of_backward_and_the_grads_it_wrote(tmp_path):
+    L, v = micrograd_example()
+    v["a"].grad = 100.0
+    paths = render_backward(L, tmp_path / "frames")
+    assert v["a"].grad == 100.0 and L.grad == 0.0  # the pass is shown, not kept
+    order = topological_order(L)
+    steps = list(L.backward_steps())
+    frames = [p for p in paths if p.suffix == ".svg"]
+    assert [p.name for p in frames] == [f"step_{i:03d}.svg" for i in range(7)]
+    assert paths[-1].name == "index.html" and all(p.exists() for p in paths)
+    layouts, so_far = set(), {}
+    for frame, step in zip(frames, steps, strict=True):
+        nodes = svg_nodes(frame.read_bytes())
+        values = {t: g for t, g in nodes.items() if re.fullmatch(r"n\d+", t)}
+        current = [t for t, g in values.items() if CURRENT in fills(g)]
+        assert current == [f"n{order.index(step.node)}"]
+        written = {t for t, g in values.items() if NEW_GRAD in fills(g)}
+        assert written == {f"n{order.index(c.parent)}" for c in step.contributions}
+        for c in step.contributions:  # a new grad shows the grad of this pass so far
+            so_far[c.parent] = so_far.get(c.parent, 0.0) + c.amount
+            grad = texts(values[f"n{order.index(c.parent)}"])[2]
+            assert grad == f"grad {number(so_far[c.parent])}"
+        # (a coloured cell adds a filled copy of its box: compare the set of boxes)
+        layouts.add(frozenset(p.get("points") for g in nodes.values()
+                              for p in g.iter(SVG + "polygon")))
+    assert len(layouts) == 1  # one layout in every frame: only colours and numbers change
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+            if name == "id":
+                self.ids.add(value)
+
+
+def test_the_player_references_every_frame_and_nothing_on_the_network(tmp_path):
+    L, _ = micrograd_example()
+    paths = render_backward(L, tmp_path, format="png")
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1))
+    assert data["frames"] == [p.name for p in paths[:-1]]
+    assert data["lines"] == [str(s) for s in L.backward_steps()]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths[:-1])
+    links = Links()
+    links.feed(page)
+    assert links.urls == []  # frames are loaded by the script from DATA, by relative name
+    assert {"prev", "play", "next", "slider", "line", "frame"} <= links.ids
+    for word in ("http:", "https:", "//cdn", "fetch(", "XMLHttpRequest", "<link", "import "):
+        assert word not in page
+    assert "ArrowLeft" in page and "ArrowRight" in page
+
+
+def test_render_backward_keeps_foreign_files_and_replaces_only_its_own(tmp_path):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("keep me")
+    L, _ = micrograd_example()
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        render_backward(L, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    out = tmp_path / "out"
+    render_backward(L, out)
+    small = Value(2.0, label="x") * 3
+    paths = render_backward(small, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
+    assert len(paths) == 3 and mine.read_text() == "keep me"
+
+
+def test_without_dot_rendering_says_how_to_install_it_and_source_still_works(tmp_path):
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    script = """
+import sys
+import graphviz
+from engine import Value
+from engine.viz import DotNotFoundError, draw_dot, render_backward
+y = (Value(2.0, label='x') * 3).tanh()
+g = draw_dot(y)
+print('SOURCE', 'data 2' in g.source)
+for attempt in (lambda: g.pipe(format='svg'), lambda: g._repr_mimebundle_(),
+                lambda: render_backward(y, sys.argv[1])):
+    try:
+        attempt()
+    except DotNotFoundError as error:
+        print('ERROR', isinstance(error, graphviz.ExecutableNotFound), error)
+"""
+    env = {**os.environ, "PATH": str(empty)}
+    target = tmp_path / "frames"
+    run = subprocess.run([sys.executable, "-c", script, str(target)], env=env,
+                         capture_output=True, text=True, timeout=60)
+    lines = run.stdout.splitlines()
+    assert run.returncode == 0, run.stderr
+    assert lines[0] == "SOURCE True"
+    assert len(lines) == 4
+    for line in lines[1:]:
+        assert line.startswith("ERROR True")
+        assert "apt-get install graphviz" in line and "./dev test" in line
+    assert not target.exists()
+
+
+def test_make_figures_draws_the_docs_with_the_projects_own_code(tmp_path):
+    run = subprocess.run([sys.executable, str(ROOT / "docs" / "make_figures.py"), str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    nodes = svg_nodes((tmp_path / "graph.svg").read_bytes())
+    assert ["a", "data 2", "grad 6"] in [texts(g) for g in nodes.values()]
+    assert (tmp_path / "backward" / "index.html").exists()
+    assert len(list((tmp_path / "backward").glob("step_*.svg"))) == 7
+
+
+def test_names_in_pictures_are_the_names_in_steps():
+    x = Value(0.5)
+    y = engine.sum([x * 2, x.exp(), 1.0])
+    nodes = svg_nodes(draw_dot(y).pipe(format="svg"))
+    named = {texts(g)[0] for t, g in nodes.items() if re.fullmatch(r"n\d+", t)}
+    in_steps = {str(s).split()[0] for s in y.backward_steps()}
+    assert named == in_steps == {"v0", "v1", "v2", "v3"}
