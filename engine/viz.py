@@ -32,7 +32,7 @@ CURRENT, NEW_GRAD, PENDING, EDGE = "#ffc94d", "#9be59b", "#9a9a9a", "#c2410c"
 FORMATS = ("svg", "png", "jpg", "gif")  # what the player's <img> shows
 RANKDIRS = ("LR", "RL", "TB", "BT")
 # Cells of a fixed size, so that every frame keeps one layout as the numbers in it change.
-_CELL = 'fixedsize="true" width="92" height="24"'
+_CELL = 'fixedsize="true" width="112" height="24"'
 _SIDES = {"-": ("+", "−"), "/": ("num", "den"), "**": ("base", "exp")}
 _OURS = re.compile(r"^(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)$")
 
