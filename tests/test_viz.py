@@ -245,3 +245,9 @@ def test_names_in_pictures_are_the_names_in_steps():
     named = {texts(g)[0] for t, g in nodes.items() if re.fullmatch(r"n\d+", t)}
     in_steps = {str(s).split()[0] for s in y.backward_steps()}
     assert named == in_steps == {"v0", "v1", "v2", "v3"}
+
+
+def test_labels_with_markup_characters_are_drawn_as_plain_text():
+    x = Value(1.0, label='<x & "y">')
+    nodes = svg_nodes(draw_dot(x * 2).pipe(format="svg"))
+    assert texts(nodes["n0"])[0] == '<x & "y">'
