@@ -1,0 +1,204 @@
+"""Callbacks: things `fit` calls around each step (a progress bar, early stopping, graph frames).
+
+A callback subclasses `Callback` and overrides any of three methods:
+
+- `on_train_begin(state)`: `state` is an `nn.train.FitState` (model, data, objective, optimizer).
+- `on_step_end(step, logs) -> bool`: after each step; `logs` holds 'step', 'loss', 'accuracy' and
+  'lr'. Returning True stops training; set `stop_reason` and `message` to say why.
+- `on_train_end(history)`: once, with the finished `History`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+from typing import Any
+
+# One sample of a 2-16-16-1 MLP is ~400 Values with its parameters, past draw_dot's default
+# of 300; beyond a couple of thousand, `dot` takes long and the picture cannot be read.
+MAX_NODES = 2000
+
+
+class Callback:
+    """Base class: every hook does nothing until overridden."""
+
+    stopped = False
+    stop_reason = "callback"
+    message = ""
+
+    def on_train_begin(self, state: Any) -> None:
+        pass
+
+    def on_step_end(self, step: int, logs: dict[str, Any]) -> bool | None:
+        return None
+
+    def on_train_end(self, history: Any) -> None:
+        pass
+
+
+class ProgressBar(Callback):
+    """A tqdm bar on stderr with the loss, accuracy and learning rate of the latest step."""
+
+    def __init__(self, file: Any = None, desc: str = "train") -> None:
+        self.file = file
+        self.desc = desc
+        self._bar = None
+
+    def on_train_begin(self, state: Any) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(
+            total=state.steps,
+            desc=self.desc,
+            unit="step",
+            file=self.file if self.file is not None else sys.stderr,
+            dynamic_ncols=True,
+        )
+
+    def on_step_end(self, step: int, logs: dict[str, Any]) -> None:
+        if self._bar is None:
+            return
+        shown = {"loss": f"{logs['loss']:.4g}"}
+        if logs.get("accuracy") is not None:
+            shown["acc"] = f"{logs['accuracy']:.1%}"
+        shown["lr"] = f"{logs['lr']:.3g}"
+        self._bar.set_postfix(shown, refresh=False)
+        self._bar.update(1)
+
+    def on_train_end(self, history: Any) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class EarlyStopping(Callback):
+    """Stop when the loss has not improved by more than `min_delta` for `patience` steps."""
+
+    stop_reason = "patience"
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(
+                f"patience must be an int >= 1 (steps without improvement), got {patience!r}"
+            )
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
+            raise ValueError(f"min_delta must be a number >= 0, got {min_delta!r}")
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.best = math.inf
+        self.best_step = -1
+        self.wait = 0
+
+    def on_train_begin(self, state: Any) -> None:
+        self.best, self.best_step, self.wait, self.stopped = math.inf, -1, 0, False
+
+    def on_step_end(self, step: int, logs: dict[str, Any]) -> bool:
+        loss = logs["loss"]
+        if loss < self.best - self.min_delta:
+            self.best, self.best_step, self.wait = loss, step, 0
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped = True
+            self.message = (
+                f"the loss has not improved for {self.patience} steps "
+                f"(best {self.best:.6g} at step {self.best_step})"
+            )
+            return True
+        return False
+
+
+class RenderGraphs(Callback):
+    """Every `every` steps, draw one sample's backward pass as `step_XXXX.svg` in `directory`.
+
+    Why one sample: a full batch makes a graph of thousands of nodes nobody can read; one
+    sample's loss is a small graph of its own, with each weight's gradient for that sample.
+    Rendered by Graphviz `dot` (see `engine.viz`); the model's `.grad`s are left as they were.
+    """
+
+    def __init__(self, directory: str | os.PathLike, every: int = 10, sample: int = 0,
+                 format: str = "svg", max_nodes: int | None = MAX_NODES) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be an int >= 1 (render every k steps), got {every!r}")
+        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+            raise ValueError(f"sample must be the index of a training sample, got {sample!r}")
+        if format not in ("svg", "png", "pdf"):
+            raise ValueError(f"format must be 'svg', 'png' or 'pdf', got {format!r}")
+        self.directory = os.fspath(directory)
+        self.every = every
+        self.sample = sample
+        self.format = format
+        self.max_nodes = max_nodes
+        self.written: list[str] = []
+        self._state = None
+
+    def on_train_begin(self, state: Any) -> None:
+        if self.sample >= len(state.X):
+            raise ValueError(
+                f"sample={self.sample} is out of range: the training set has {len(state.X)} samples"
+            )
+        os.makedirs(self.directory, exist_ok=True)
+        self._state = state
+        self.written = []
+
+    def on_step_end(self, step: int, logs: dict[str, Any]) -> None:
+        if step % self.every == 0:
+            path = os.path.join(self.directory, f"step_{step:04d}.{self.format}")
+            render_sample_graph(
+                self._state.model, self._state.sample_loss, self.sample, path, self.format,
+                self.max_nodes,
+            )
+            self.written.append(path)
+
+    def on_train_end(self, history: Any) -> None:
+        self._state = None
+
+
+def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | os.PathLike,
+                        format: str = "svg", max_nodes: int | None = MAX_NODES) -> str:
+    """Backward through `sample_loss(sample)` and write its graph to `path`, whole.
+
+    The model's `.grad`s are saved and put back, so this can run in the middle of training.
+    """
+    from engine.viz import draw_dot
+
+    params = model.parameters()
+    saved = [p.grad for p in params]
+    try:
+        for p in params:
+            p.grad = 0.0
+        root = sample_loss(sample)
+        root.label = root.label or "loss"
+        root.backward()
+        graph = draw_dot(root, max_nodes=max_nodes, params=params)
+        data = graph.pipe(format=format, quiet=True)  # dot's layout warnings are not ours to show
+    finally:
+        for p, g in zip(params, saved, strict=True):
+            p.grad = g
+    write_bytes(os.fspath(path), data)
+    return os.fspath(path)
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: a temp file in the same folder, then rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

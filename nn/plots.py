@@ -1,0 +1,169 @@
+"""Pictures of a training run, written to PNG files: curves, a decision boundary, a fitted curve.
+
+matplotlib runs with the Agg backend (no window, works on a server) and is imported only when a
+plot is drawn, so `import nn` stays light. Every file is written whole (temp file + rename).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from engine import Value, no_grad
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: str | os.PathLike) -> str:
+    from nn.callbacks import write_bytes
+
+    plt = _pyplot()
+    try:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    write_bytes(os.fspath(path), buffer.getvalue())
+    return os.fspath(path)
+
+
+def loss_curves(history: Any, path: str | os.PathLike, title: str | None = None) -> str:
+    """Loss, accuracy (when there is one) and learning rate against the step, stacked panels."""
+    plt = _pyplot()
+    steps = list(range(len(history.loss)))
+    accuracy = [a for a in history.accuracy if a is not None]
+    panels = 3 if accuracy else 2
+    fig, axes = plt.subplots(panels, 1, figsize=(6.4, 2.2 * panels + 0.4), sharex=True)
+    ax = axes[0]
+    ax.plot(steps, history.loss, color="tab:blue", lw=1.5)
+    if history.loss and min(history.loss) > 0:
+        ax.set_yscale("log")
+    ax.set_ylabel("loss")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    if accuracy:
+        ax = axes[1]
+        ax.plot(steps, [a if a is not None else float("nan") for a in history.accuracy],
+                color="tab:green", lw=1.5)
+        ax.set_ylabel("accuracy")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    ax = axes[-1]
+    ax.plot(steps, history.lr, color="tab:orange", lw=1.5)
+    ax.set_ylabel("learning rate")
+    ax.set_xlabel("step")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def decision_boundary(
+    model: Any,
+    X: Sequence[Sequence[float]],
+    y: Sequence,
+    path: str | os.PathLike,
+    title: str | None = None,
+    resolution: int = 80,
+    class_names: Sequence[str] | None = None,
+) -> str:
+    """The class the model predicts over a grid around 2-D data, with the data on top.
+
+    One output: class 1 where the score is > 0 (and the score-0 line); several: the argmax.
+    """
+    if not X or len(X[0]) != 2:
+        raise ValueError("decision_boundary needs 2-D inputs (two features per sample)")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    plt = _pyplot()
+    xs = [row[0] for row in X]
+    ys = [row[1] for row in X]
+    pad_x = 0.1 * (max(xs) - min(xs) or 1.0)
+    pad_y = 0.1 * (max(ys) - min(ys) or 1.0)
+    gx = _linspace(min(xs) - pad_x, max(xs) + pad_x, resolution)
+    gy = _linspace(min(ys) - pad_y, max(ys) + pad_y, resolution)
+    scores = []  # score grid (one output) or None
+    classes = []
+    with no_grad():
+        for b in gy:
+            score_row, class_row = [], []
+            for a in gx:
+                out = model([a, b])
+                if type(out) is Value:
+                    score_row.append(out.data)
+                    class_row.append(1 if out.data > 0.0 else 0)
+                else:
+                    values = [v.data for v in out]
+                    class_row.append(max(range(len(values)), key=values.__getitem__))
+            scores.append(score_row)
+            classes.append(class_row)
+    labels = [(1 if t > 0 else 0) if scores[0] else int(t) for t in y]
+    n_classes = max(max(labels), max(max(r) for r in classes)) + 1
+    from matplotlib.colors import ListedColormap
+
+    palette = ["tab:blue", "tab:red"] if n_classes == 2 else _TAB10[:n_classes]
+    palette = palette + ["tab:gray"] * (n_classes - len(palette))
+    fig, ax = plt.subplots(figsize=(5.6, 5.0))
+    ax.contourf(gx, gy, classes, levels=[k - 0.5 for k in range(n_classes + 1)],
+                cmap=ListedColormap(palette), alpha=0.3)
+    if scores[0]:
+        ax.contour(gx, gy, scores, levels=[0.0], colors="k", linewidths=1.0)
+    for k in range(n_classes):
+        pts = [(xs[i], ys[i]) for i, t in enumerate(labels) if t == k]
+        if not pts:
+            continue
+        name = class_names[k] if class_names and k < len(class_names) else f"class {k}"
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=22, color=palette[k],
+                   edgecolors="k", linewidths=0.5, label=name)
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    ax.legend(loc="best", fontsize=8, framealpha=0.8)
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+def regression_fit(
+    model: Any,
+    X: Sequence[Sequence[float]],
+    y: Sequence[float],
+    path: str | os.PathLike,
+    title: str | None = None,
+    resolution: int = 200,
+) -> str:
+    """For 1-D regression: the data as points and the model's prediction as a curve."""
+    if not X or len(X[0]) != 1:
+        raise ValueError("regression_fit needs 1-D inputs (one feature per sample)")
+    plt = _pyplot()
+    xs = [row[0] for row in X]
+    grid = _linspace(min(xs), max(xs), resolution)
+    with no_grad():
+        pred = [_scalar(model([a])) for a in grid]
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    ax.scatter(xs, [float(t) for t in y], s=14, color="tab:blue", alpha=0.7, label="data")
+    ax.plot(grid, pred, color="tab:red", lw=2.0, label="model")
+    ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+_TAB10 = [f"tab:{c}" for c in ("blue", "orange", "green", "red", "purple", "brown", "pink",
+                                "gray", "olive", "cyan")]
+
+
+def _scalar(out) -> float:
+    return out.data if type(out) is Value else out[0].data
+
+
+def _linspace(lo: float, hi: float, n: int) -> list[float]:
+    return [lo + (hi - lo) * i / (n - 1) for i in range(n)]

@@ -1,0 +1,604 @@
+"""`fit`: the training loop, and the `History` it returns (loss, accuracy and lr per step).
+
+>>> from nn import MLP, fit
+>>> from nn.data import make_xor
+>>> X, y = make_xor(seed=0)
+>>> model = MLP(2, [8, 1], seed=0)
+>>> history = fit(model, X, y, loss="hinge", lr=0.1, steps=50, progress=False)
+>>> history.stop_reason
+'steps'
+
+The loop stops at the step limit, at a target loss, when the loss has not improved for
+`patience` steps, or when it diverges: then it puts back the weights at which the last
+recorded loss was measured, warns, and says what to try, instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import Value, no_grad
+
+# Loss names `fit` accepts, and the function of `nn.losses` each one means.
+LOSSES = {
+    "mse": "mse",
+    "l1": "l1",
+    "huber": "huber",
+    "hinge": "hinge",
+    "bce": "binary_cross_entropy",
+    "binary_cross_entropy": "binary_cross_entropy",
+    "cross_entropy": "cross_entropy",
+    "ce": "cross_entropy",
+}
+REGRESSION_LOSSES = ("mse", "l1", "huber")
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+# What the engine raises when a number leaves float range (it raises rather than return inf).
+MATH_ERRORS = (OverflowError, ZeroDivisionError, ValueError)
+
+
+@dataclass
+class History:
+    """What happened during `fit`: one entry per completed step, and why it stopped.
+
+    `accuracy` holds None for regression. `train_*` are measured on the whole training set
+    with the final weights, `val_*` on `X_val, y_val` when given (None otherwise).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    steps: int = 0
+    stop_reason: str = ""
+    message: str = ""
+    best_step: int | None = None
+    best_loss: float | None = None
+    seconds: float = 0.0
+    train_loss: float | None = None
+    train_accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.stop_reason == "diverged"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (for metrics.json)."""
+        return {
+            "loss": list(self.loss),
+            "accuracy": list(self.accuracy),
+            "lr": list(self.lr),
+            "steps": self.steps,
+            "stop_reason": self.stop_reason,
+            "message": self.message,
+            "best_step": self.best_step,
+            "best_loss": self.best_loss,
+            "seconds": self.seconds,
+            "train_loss": self.train_loss,
+            "train_accuracy": self.train_accuracy,
+            "val_loss": self.val_loss,
+            "val_accuracy": self.val_accuracy,
+        }
+
+
+class Objective:
+    """A loss with the target format it wants, and how to score predictions against labels.
+
+    Built by `fit` from a loss name (or callable) and the model's number of outputs; the
+    callbacks and the command line use it to compute one sample's loss or an accuracy.
+    """
+
+    def __init__(self, loss: str | Callable, n_outputs: int, y: Sequence) -> None:
+        import nn.losses
+
+        self.n_outputs = n_outputs
+        labels = _class_labels(y)
+        if callable(loss):
+            self.name = getattr(loss, "__name__", "custom")
+            self.fn = loss
+            self.kind = "custom"
+            self.targets = list(y)
+            self.classes = labels if _fits_classes(labels, n_outputs) else None
+            return
+        if not isinstance(loss, str):
+            raise TypeError(
+                f"loss must be a name or a callable(preds, targets) -> Value, "
+                f"not {type(loss).__name__}"
+            )
+        if loss == "auto":
+            loss = _auto_loss(labels, n_outputs)
+        if loss not in LOSSES:
+            raise ValueError(
+                f"unknown loss {loss!r}; choose one of {', '.join(sorted(LOSSES))} "
+                "or pass a callable(preds, targets) -> Value"
+            )
+        self.name = LOSSES[loss]
+        self.fn = getattr(nn.losses, self.name)
+        self.kind = self.name if self.name not in REGRESSION_LOSSES else "regression"
+        self.classes = labels if self.kind != "regression" else None
+        self.targets = self._adapt(list(y))
+
+    def _adapt(self, y: list) -> list:
+        """The labels as this loss wants them: ±1 for hinge, 0/1 for BCE, indices for CE."""
+        name, n = self.name, self.n_outputs
+        if self.kind in ("hinge", "binary_cross_entropy"):
+            if n != 1:
+                raise ValueError(f"{name} needs a model with one output, this one has {n}")
+            if not _fits_classes(self.classes, 1):
+                raise ValueError(
+                    f"{name} needs two classes labelled 0/1 (or -1/+1), got labels "
+                    f"{_some(set(y))}"
+                )
+            if name == "hinge":
+                return [1.0 if t > 0 else -1.0 for t in y]
+            return [1.0 if t > 0 else 0.0 for t in y]
+        if self.kind == "cross_entropy":
+            if self.classes is None or not _fits_classes(self.classes, n) or n < 2:
+                raise ValueError(
+                    f"cross_entropy needs class indices 0..{n - 1} (one logit per class), "
+                    f"got labels {_some(set(y))} for a model with {n} output(s)"
+                )
+            return [int(t) for t in y]
+        # regression: floats, one-hot for class labels of a multi-output model, rows flattened
+        if n == 1:
+            return [_number(t, "y") if not _is_seq(t) else _single(t) for t in y]
+        if all(_is_seq(t) for t in y):
+            return [[_number(v, "y") for v in t] for t in y]
+        if self.classes is not None and _fits_classes(self.classes, n):
+            return [[1.0 if j == int(t) else 0.0 for j in range(n)] for t in y]
+        raise ValueError(
+            f"{name} with a {n}-output model needs rows of {n} targets or class indices"
+        )
+
+    @property
+    def is_classification(self) -> bool:
+        return self.classes is not None
+
+    def preds_and_targets(self, outputs: list, targets: list) -> tuple[list, list]:
+        """What to hand to the loss function: per-sample outputs, flattened for regression."""
+        if self.kind == "regression" and self.n_outputs > 1:
+            return [v for out in outputs for v in out], [t for row in targets for t in row]
+        return outputs, targets
+
+    def loss_value(self, outputs: list, targets: list) -> Value:
+        preds, targets = self.preds_and_targets(outputs, targets)
+        out = self.fn(preds, targets)
+        if type(out) is not Value:
+            raise TypeError(f"the loss {self.name} must return a Value, not {type(out).__name__}")
+        return out
+
+    def predict(self, output) -> float | int:
+        """The class a model output stands for: score > 0 (one output) or argmax (several)."""
+        if self.n_outputs == 1:
+            return 1 if _data(output) > 0.0 else 0
+        scores = [v.data if type(v) is Value else float(v) for v in output]
+        return max(range(len(scores)), key=scores.__getitem__)
+
+    def accuracy(self, outputs: list, labels: Sequence) -> float | None:
+        """Fraction of samples whose predicted class is their label; None for regression."""
+        if not self.is_classification or not outputs:
+            return None
+        hits = 0
+        for out, label in zip(outputs, labels, strict=True):
+            pred = self.predict(out)
+            truth = (1 if label > 0 else 0) if self.n_outputs == 1 else int(label)
+            hits += pred == truth
+        return hits / len(outputs)
+
+
+@dataclass
+class FitState:
+    """What `fit` hands to each callback's `on_train_begin`."""
+
+    model: Any
+    X: list[list[float]]
+    y: list
+    objective: Objective
+    optimizer: Any
+    steps: int
+    history: History
+
+    def sample_loss(self, i: int = 0) -> Value:
+        """The data loss of sample `i` alone: a small graph of its own (no L2 term)."""
+        return sample_loss(self.model, self.objective, self.X[i], self.objective.targets[i])
+
+
+def sample_loss(model, objective: Objective, x: list[float], target) -> Value:
+    return objective.loss_value([_output(model(x), objective.n_outputs)], [target])
+
+
+def fit(
+    model,
+    X: Sequence,
+    y: Sequence,
+    loss: str | Callable = "auto",
+    optimizer: Any = None,
+    steps: int = 100,
+    batch_size: int | None = None,
+    schedule: Any = None,
+    callbacks: Sequence = (),
+    *,
+    lr: float | None = None,
+    l2: float = 0.0,
+    target_loss: float | None = None,
+    patience: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    X_val: Sequence | None = None,
+    y_val: Sequence | None = None,
+) -> History:
+    """Train `model` on (X, y) by gradient descent; return the `History` of the run.
+
+    - loss: 'auto' (cross_entropy for several outputs, hinge for two classes, else mse), a
+      name (mse, l1, huber, hinge, bce, cross_entropy) or a callable(preds, targets) -> Value.
+      Class labels are 0..k-1 (or -1/+1 for two classes); `fit` converts them per loss.
+    - optimizer: an optimizer instance, a name ('sgd', 'adam', 'adamw') built with `lr`, or
+      None for SGD(lr=0.1 unless `lr` is given).
+    - schedule: a scheduler of `nn.optim` (stepped once per step) or a function step -> lr.
+    - batch_size: None for the whole set each step; else shuffled minibatches (seeded by `seed`).
+    - l2: adds l2 · Σ p² over the parameters to the loss (micrograd's demo uses 1e-4).
+    - target_loss / patience: stop once the loss is <= target_loss, or has not improved for
+      `patience` steps.
+    - progress: a tqdm bar on stderr; None shows it only when stderr is a terminal.
+    """
+    from nn.callbacks import Callback, EarlyStopping, ProgressBar
+
+    X = _rows(X, "X")
+    y = _labels(y, len(X), "y")
+    steps = _count(steps, "steps")
+    if batch_size is not None:
+        batch_size = _count(batch_size, "batch_size")
+        if batch_size == 0:
+            raise ValueError("batch_size must be at least 1 (or None for the whole set)")
+    if not isinstance(l2, (int, float)) or isinstance(l2, bool) or not l2 >= 0.0:
+        raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+    params = list(model.parameters())
+    n_outputs = output_count(model, X[0])
+    objective = Objective(loss, n_outputs, y)
+    optimizer = _optimizer(optimizer, params, lr)
+    set_lr = _schedule(schedule, optimizer)
+
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback) and not hasattr(cb, "on_step_end"):
+            raise TypeError(f"callbacks must be nn.callbacks.Callback objects, not {cb!r}")
+    if patience is not None:
+        callbacks.append(EarlyStopping(patience))
+    if progress is None:
+        progress = _is_terminal(sys.stderr)
+    if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
+        callbacks.insert(0, ProgressBar())
+
+    history = History()
+    state = FitState(model, X, y, objective, optimizer, steps, history)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+
+    rng = random.Random(seed)
+    order: list[int] = []
+    targets = objective.targets
+    start = time.perf_counter()
+    last_good = before = _weights(params)  # last_good: where the last recorded loss was measured
+    history.stop_reason = "steps"
+    try:
+        for step in range(steps):
+            if set_lr is not None:
+                set_lr(step)
+            step_lr = float(optimizer.lr)
+            if batch_size is None or batch_size >= len(X):
+                batch = range(len(X))
+            else:
+                if len(order) < batch_size:
+                    order = _refill(order, len(X), rng)
+                batch, order = order[:batch_size], order[batch_size:]
+            before = _weights(params)
+            try:
+                outputs = [_output(model(X[i]), n_outputs) for i in batch]
+                total = objective.loss_value(outputs, [targets[i] for i in batch])
+                if l2:
+                    total = total + l2 * _l2(params)
+                value = total.data
+                if not math.isfinite(value):
+                    raise FloatingPointError(f"the loss became {value!r}")
+                if target_loss is not None and value <= target_loss:
+                    _record(history, value, objective.accuracy(outputs, [y[i] for i in batch]),
+                            step_lr)
+                    history.stop_reason = "target_loss"
+                    history.message = (
+                        f"reached the target loss {target_loss:g} at step {step} "
+                        f"(loss {value:.6g})"
+                    )
+                    _notify_step(callbacks, step, history)
+                    break
+                optimizer.zero_grad()
+                total.backward()
+                optimizer.step()
+            except (FloatingPointError, *MATH_ERRORS) as error:
+                _restore(params, last_good if step > 0 else before)
+                _diverged(history, step, error, step_lr)
+                break
+            _record(history, value, objective.accuracy(outputs, [y[i] for i in batch]), step_lr)
+            last_good = before
+            if hasattr(schedule, "step"):
+                schedule.step()
+            if _notify_step(callbacks, step, history):
+                stopper = next((cb for cb in callbacks if getattr(cb, "stopped", False)), None)
+                history.stop_reason = getattr(stopper, "stop_reason", "callback")
+                history.message = getattr(stopper, "message", "") or "a callback stopped training"
+                break
+        else:
+            history.message = f"ran all {steps} steps"
+    except KeyboardInterrupt:
+        # Stop between consistent states: the weights the interrupted step started from.
+        _restore(params, before)
+        history.stop_reason = "interrupted"
+        history.message = f"interrupted at step {len(history.loss)}"
+    history.seconds = time.perf_counter() - start
+    history.steps = len(history.loss)
+
+    final = evaluate(model, X, y, objective)
+    history.train_loss, history.train_accuracy = final["loss"], final["accuracy"]
+    if X_val is not None or y_val is not None:
+        if X_val is None or y_val is None:
+            raise ValueError("pass both X_val and y_val, or neither")
+        X_val = _rows(X_val, "X_val")
+        val = evaluate(model, X_val, _labels(y_val, len(X_val), "y_val"), objective)
+        history.val_loss, history.val_accuracy = val["loss"], val["accuracy"]
+    for cb in callbacks:
+        cb.on_train_end(history)
+    return history
+
+
+def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective = "auto") -> dict:
+    """{'loss', 'accuracy'} of `model` on (X, y) without building a graph (no L2 term).
+
+    The loss is None if it is not finite or cannot be computed (a diverged model).
+    """
+    X = _rows(X, "X")
+    y = _labels(y, len(X), "y")
+    if not isinstance(loss, Objective):
+        loss = Objective(loss, output_count(model, X[0]), y)
+    labels = list(y)
+    targets = loss._adapt(labels) if loss.kind != "custom" else labels
+    with no_grad():
+        try:
+            outputs = [_output(model(x), loss.n_outputs) for x in X]
+        except MATH_ERRORS:
+            return {"loss": None, "accuracy": None}
+        try:
+            value = loss.loss_value(outputs, targets).data
+        except MATH_ERRORS:
+            value = math.nan
+    return {
+        "loss": value if math.isfinite(value) else None,
+        "accuracy": loss.accuracy(outputs, labels),
+    }
+
+
+def output_count(model, x: Sequence[float]) -> int:
+    """How many numbers `model` returns for one sample (a bare Value counts as one)."""
+    with no_grad():
+        out = model(list(x))
+    if type(out) is Value:
+        return 1
+    if isinstance(out, (list, tuple)) and out and all(type(v) is Value for v in out):
+        return len(out)
+    raise TypeError(f"the model must return a Value or a list of Values, not {type(out).__name__}")
+
+
+# ---- the pieces of a step ----
+
+
+def _output(out, n_outputs: int):
+    if n_outputs == 1 and type(out) is not Value:
+        return out[0]
+    return out
+
+
+def _l2(params: list[Value]) -> Value:
+    import nn.losses
+
+    return nn.losses.l2(params)
+
+
+def _record(history: History, loss: float, accuracy: float | None, lr: float) -> None:
+    history.loss.append(loss)
+    history.accuracy.append(accuracy)
+    history.lr.append(lr)
+    if history.best_loss is None or loss < history.best_loss:
+        history.best_loss, history.best_step = loss, len(history.loss) - 1
+
+
+def _notify_step(callbacks: list, step: int, history: History) -> bool:
+    logs = {
+        "step": step,
+        "loss": history.loss[-1],
+        "accuracy": history.accuracy[-1],
+        "lr": history.lr[-1],
+    }
+    stop = False
+    for cb in callbacks:
+        stop = bool(cb.on_step_end(step, logs)) or stop
+    return stop
+
+
+def _diverged(history: History, step: int, error: Exception, lr: float) -> None:
+    history.stop_reason = "diverged"
+    if step == 0:
+        kept = "the weights are the initial ones"
+    else:
+        kept = f"restored the weights of step {step - 1} (loss {history.loss[-1]:.6g})"
+    history.message = (
+        f"training diverged at step {step}: {error}. {kept}. "
+        f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
+    )
+    warnings.warn(history.message, RuntimeWarning, stacklevel=3)
+
+
+def _weights(params: list[Value]) -> list[float]:
+    return [p.data for p in params]
+
+
+def _restore(params: list[Value], weights: list[float]) -> None:
+    for p, w in zip(params, weights, strict=True):
+        p.data = w
+
+
+def _refill(order: list[int], n: int, rng: random.Random) -> list[int]:
+    """Add one shuffled pass over the data: every sample is seen once per epoch."""
+    fresh = list(range(n))
+    rng.shuffle(fresh)
+    return order + fresh
+
+
+def _optimizer(optimizer: Any, params: list[Value], lr: float | None):
+    import nn.optim
+
+    if optimizer is None:
+        optimizer = "sgd"
+    if isinstance(optimizer, str):
+        name = optimizer.lower()
+        if name not in OPTIMIZERS:
+            raise ValueError(
+                f"unknown optimizer {optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        cls = {"sgd": nn.optim.SGD, "adam": nn.optim.Adam, "adamw": nn.optim.AdamW}[name]
+        if lr is None:
+            return cls(params, lr=0.1) if name == "sgd" else cls(params)
+        return cls(params, lr=lr)
+    if lr is not None:
+        raise ValueError("lr goes to the optimizer you pass in; give fit() an lr only with a name")
+    if not (hasattr(optimizer, "step") and hasattr(optimizer, "zero_grad")):
+        raise TypeError(
+            f"optimizer must be 'sgd', 'adam', 'adamw' or an object with step() and zero_grad(), "
+            f"not {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _schedule(schedule: Any, optimizer: Any) -> Callable[[int], None] | None:
+    """None, or a function that sets the optimizer's lr for a step (for schedule(step) -> lr)."""
+    if schedule is None or hasattr(schedule, "step"):
+        return None
+    if not callable(schedule):
+        raise TypeError(
+            "schedule must be a scheduler of nn.optim (with step()) or a function step -> lr, "
+            f"not {type(schedule).__name__}"
+        )
+
+    def set_lr(step: int) -> None:
+        optimizer.lr = float(schedule(step))
+
+    return set_lr
+
+
+# ---- checking and converting inputs ----
+
+
+def _rows(X: Sequence, what: str) -> list[list[float]]:
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(f"{what} must be a sequence of samples, not {type(X).__name__}")
+    if len(X) == 0:
+        raise ValueError(f"{what} is empty: fit needs at least one sample")
+    rows = []
+    width = None
+    for i, row in enumerate(X):
+        row = [_number(v, f"{what}[{i}]") for v in row] if _is_seq(row) else [_number(row, what)]
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            raise ValueError(f"{what}[{i}] has {len(row)} features, {what}[0] has {width}")
+        rows.append(row)
+    return rows
+
+
+def _labels(y: Sequence, n: int, what: str) -> list:
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+        raise TypeError(f"{what} must be a sequence of targets, not {type(y).__name__}")
+    if len(y) != n:
+        raise ValueError(f"X has {n} samples but {what} has {len(y)} targets")
+    out = []
+    for i, t in enumerate(y):
+        if _is_seq(t):
+            out.append([_number(v, f"{what}[{i}]") for v in t])
+        else:
+            value = _number(t, f"{what}[{i}]")
+            out.append(int(value) if value.is_integer() and not isinstance(t, float) else value)
+    return out
+
+
+def _class_labels(y: list) -> list[int] | None:
+    """The sorted distinct labels if every target is a whole number, else None."""
+    seen = set()
+    for t in y:
+        if _is_seq(t) or not float(t).is_integer():
+            return None
+        seen.add(int(t))
+    return sorted(seen)
+
+
+def _fits_classes(labels: list[int] | None, n_outputs: int) -> bool:
+    if labels is None:
+        return False
+    if n_outputs == 1:
+        return set(labels) <= {0, 1} or set(labels) <= {-1, 1}
+    return labels[0] >= 0 and labels[-1] < n_outputs
+
+
+def _auto_loss(labels: list[int] | None, n_outputs: int) -> str:
+    if n_outputs > 1 and _fits_classes(labels, n_outputs):
+        return "cross_entropy"
+    if n_outputs == 1 and _fits_classes(labels, 1) and len(labels) == 2:
+        return "hinge"
+    return "mse"
+
+
+def _number(v, what: str) -> float:
+    if isinstance(v, bool) or isinstance(v, (str, bytes)) or v is None:
+        raise TypeError(f"{what} must hold numbers, found {type(v).__name__}")
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must hold numbers, found {type(v).__name__}") from None
+
+
+def _single(t) -> float:
+    if len(t) != 1:
+        raise ValueError(f"a one-output model needs one target per sample, got {len(t)}")
+    return _number(t[0], "y")
+
+
+def _is_seq(v) -> bool:
+    return hasattr(v, "__len__") and not isinstance(v, (str, bytes))
+
+
+def _data(v) -> float:
+    return v.data if type(v) is Value else float(v)
+
+
+def _some(values: set) -> str:
+    shown = sorted(values, key=repr)[:6]
+    return "{" + ", ".join(map(repr, shown)) + (", ...}" if len(values) > 6 else "}")
+
+
+def _count(n, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{what} must be an int, not {type(n).__name__}")
+    if n < 0:
+        raise ValueError(f"{what} must be >= 0, got {n}")
+    return n
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
