@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -251,3 +252,44 @@ def test_labels_with_markup_characters_are_drawn_as_plain_text():
     x = Value(1.0, label='<x & "y">')
     nodes = svg_nodes(draw_dot(x * 2).pipe(format="svg"))
     assert texts(nodes["n0"])[0] == '<x & "y">'
+
+
+PROBE = """<script>
+(function () {
+  const out = [];
+  const counter = () => document.getElementById("counter").textContent;
+  const key = (k) => document.dispatchEvent(new KeyboardEvent("keydown", {key: k}));
+  key("ArrowRight"); out.push(counter());
+  document.getElementById("next").click(); out.push(counter());
+  key("ArrowLeft"); out.push(counter());
+  const slider = document.getElementById("slider");
+  slider.value = "5"; slider.dispatchEvent(new Event("input")); out.push(counter());
+  key("End"); out.push(document.getElementById("line").textContent);
+  key("Home"); document.getElementById("play").click();
+  setTimeout(function () {
+    const img = document.getElementById("frame");
+    out.push(counter() + " " + img.getAttribute("src") + " " + (img.naturalWidth > 0));
+    document.body.setAttribute("data-probe", out.join("|"));
+  }, 2000);
+})();
+</script>
+</body>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs headless chromium")
+def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
+    L, _ = micrograd_example()
+    render_backward(L, tmp_path / "player")
+    page = (tmp_path / "player" / "index.html").read_text(encoding="utf-8")
+    probe = tmp_path / "player" / "probe.html"
+    probe.write_text(page.replace("</body>", PROBE), encoding="utf-8")
+    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                          "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=60)
+    found = re.search(r'data-probe="([^"]*)"', run.stdout)
+    assert found, run.stderr[-2000:]
+    assert found.group(1).split("|") == [
+        "step 2 / 7", "step 3 / 7", "step 2 / 7", "step 6 / 7",
+        "a   dL/da = 6   (leaf)",
+        "step 3 / 7 step_002.svg true",  # played from step 1 for 2 s at 0.9 s a step
+    ]
