@@ -323,10 +323,16 @@ def fit(
                 optimizer.step()
             except (FloatingPointError, *MATH_ERRORS) as error:
                 _restore(params, last_good if step > 0 else before)
-                _diverged(history, step, error, step_lr)
+                _diverged(history, step, str(error), step_lr)
                 break
             _record(history, value, objective.accuracy(outputs, [y[i] for i in batch]), step_lr)
             last_good = before
+            bad = next((p for p in params if not math.isfinite(p.data)), None)
+            if bad is not None:  # the loss was fine, the update was not: keep its weights
+                _restore(params, before)
+                _diverged(history, step, f"its update made {bad.label or 'a weight'} "
+                          f"{bad.data!r}", step_lr)
+                break
             if hasattr(schedule, "step"):
                 schedule.step()
             if _notify_step(callbacks, step, history):
@@ -430,14 +436,16 @@ def _notify_step(callbacks: list, step: int, history: History) -> bool:
     return stop
 
 
-def _diverged(history: History, step: int, error: Exception, lr: float) -> None:
+def _diverged(history: History, step: int, what: str, lr: float) -> None:
+    """Say where and why training diverged, which weights the model now has, and what to try."""
     history.stop_reason = "diverged"
-    if step == 0:
-        kept = "the weights are the initial ones"
+    if not history.loss:
+        kept = "The weights are the initial ones"
     else:
-        kept = f"restored the weights of step {step - 1} (loss {history.loss[-1]:.6g})"
+        kept = (f"Restored the weights of step {len(history.loss) - 1} "
+                f"(loss {history.loss[-1]:.6g})")
     history.message = (
-        f"training diverged at step {step}: {error}. {kept}. "
+        f"training diverged at step {step}: {what}. {kept}. "
         f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
     )
     warnings.warn(history.message, RuntimeWarning, stacklevel=3)
