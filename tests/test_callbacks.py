@@ -1,0 +1,108 @@
+"""Callbacks: early stopping by the numbers, a real tqdm bar, and real Graphviz SVG frames."""
+
+import io
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import nn
+from engine.steps import number
+from nn.callbacks import EarlyStopping, ProgressBar, RenderGraphs, render_sample_graph
+from nn.data import make_moons, make_xor
+from nn.train import fit
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(path):
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
+
+
+def _feed(stopper, losses):
+    stopper.on_train_begin(None)
+    for step, loss in enumerate(losses):
+        if stopper.on_step_end(step, {"loss": loss}):
+            return step
+    return None
+
+
+def test_early_stopping_counts_steps_without_improvement():
+    assert _feed(EarlyStopping(patience=2), [3.0, 2.0, 2.5, 2.1, 1.0]) == 3
+    assert _feed(EarlyStopping(patience=3), [3.0, 2.0, 2.5, 2.1, 1.0, 1.1]) is None
+
+
+def test_early_stopping_min_delta_ignores_tiny_improvements():
+    stopper = EarlyStopping(patience=2, min_delta=0.1)
+    assert _feed(stopper, [1.0, 0.95, 0.92, 0.5]) == 2
+    assert stopper.best == 1.0 and stopper.best_step == 0
+    assert "has not improved for 2 steps" in stopper.message
+
+
+def test_early_stopping_starts_afresh_for_each_run():
+    stopper = EarlyStopping(patience=1)
+    assert _feed(stopper, [1.0, 2.0]) == 1
+    assert _feed(stopper, [5.0, 4.0, 3.0]) is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
+def test_early_stopping_wants_a_positive_int_patience(bad):
+    with pytest.raises(ValueError, match="patience must be an int >= 1"):
+        EarlyStopping(bad)
+
+
+def test_progress_bar_shows_steps_loss_accuracy_and_lr():
+    out = io.StringIO()
+    X, y = make_xor(n_samples=20, seed=0)
+    fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=5, callbacks=[ProgressBar(file=out)])
+    text = out.getvalue()
+    assert "5/5" in text
+    assert "loss=" in text and "acc=" in text and "lr=" in text
+
+
+def test_no_bar_when_progress_is_off_or_stderr_is_not_a_terminal(capsys):
+    X, y = make_xor(n_samples=20, seed=0)
+    fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=3, progress=False)
+    fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=3)  # pytest's stderr is not a terminal
+    assert capsys.readouterr().err == ""
+
+
+def test_render_graphs_writes_an_svg_every_k_steps(tmp_path):
+    X, y = make_moons(n_samples=20, seed=0)
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    renderer = RenderGraphs(tmp_path / "frames", every=2, sample=3)
+    fit(model, X, y, loss="hinge", steps=5, callbacks=[renderer], progress=False)
+    names = sorted(os.listdir(tmp_path / "frames"))
+    assert names == ["step_0000.svg", "step_0002.svg", "step_0004.svg"]
+    assert renderer.written == [str(tmp_path / "frames" / n) for n in names]
+    texts = " ".join(_texts(tmp_path / "frames" / "step_0004.svg"))
+    # the boxes of a neuron, a weight and the gradients of the one-sample graph
+    assert "L1.N0" in texts and "L3.N0.w0" in texts and "grad" in texts
+
+
+def test_rendered_graph_is_one_samples_loss_with_its_gradients(tmp_path):
+    X, y = make_xor(n_samples=8, seed=0)
+    model = nn.MLP(2, [3, 1], seed=0)
+    target = 1.0 if y[5] else -1.0
+    for p in model.parameters():
+        p.grad = 0.25  # as if in the middle of training: these must be left alone
+    path = render_sample_graph(
+        model, lambda i: nn.losses.hinge([model(X[i])], [target]), 5, tmp_path / "g.svg"
+    )
+    assert all(p.grad == 0.25 for p in model.parameters())
+    texts = " ".join(_texts(path))
+    # the loss box shows the sample's loss and d loss / d loss = 1
+    loss = nn.losses.hinge([model(X[5])], [target]).data
+    assert "loss" in texts and "grad 1" in texts
+    assert loss > 0 and f"data {number(loss)}" in texts
+
+
+def test_render_graphs_checks_the_sample_index(tmp_path):
+    X, y = make_xor(n_samples=8, seed=0)
+    with pytest.raises(ValueError, match="sample=8 is out of range"):
+        fit(nn.MLP(2, [2, 1], seed=0), X, y, steps=1, progress=False,
+            callbacks=[RenderGraphs(tmp_path, every=1, sample=8)])
+    with pytest.raises(ValueError, match="every must be an int >= 1"):
+        RenderGraphs(tmp_path, every=0)
