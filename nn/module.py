@@ -1,0 +1,194 @@
+"""`Module`: what every model shares (its parameters, their grads, saving and loading as JSON).
+
+A saved model is a small JSON document, never a pickle: it can be read by a person, diffed, and
+loaded without running anyone's code. Floats go through JSON with `repr` precision, so a model
+that is saved and loaded predicts exactly what it predicted before.
+
+>>> from nn import MLP, load
+>>> model = MLP(2, [4, 1], seed=0)
+>>> model.save("model.json")  # doctest: +SKIP
+>>> load("model.json")([1.0, 2.0]).data == model([1.0, 2.0]).data  # doctest: +SKIP
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from numbers import Real
+from typing import Any
+
+from engine import Value
+
+VERSION = 1
+
+# Saved format name -> Module subclass that reads it back, filled by subclasses that set `format`.
+_FORMATS: dict[str, type[Module]] = {}
+
+
+class Module(ABC):
+    """Base of models and their parts: subclasses give `__call__` and `parameters()`.
+
+    To be savable, a subclass also sets a class attribute `format` (e.g. "gradstep.mlp") and
+    gives `config()`: the constructor's keyword arguments as JSON-friendly values.
+    """
+
+    format: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("format"):
+            _FORMATS[cls.format] = cls
+
+    @abstractmethod
+    def __call__(self, x):
+        """The forward pass."""
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in a fixed order (optimizers and `state_dict` rely on it)."""
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0.0: backward adds into `.grad`, so clear it per step."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # ---- state: label -> float ----
+
+    def state_dict(self) -> dict[str, float]:
+        """Each parameter's label -> its data, in `parameters()` order."""
+        params = self.parameters()
+        state = {p.label: p.data for p in params}
+        if len(state) != len(params):
+            seen: set[str] = set()
+            twice = sorted({p.label for p in params if p.label in seen or seen.add(p.label)})
+            raise ValueError(
+                f"parameter labels must be unique to make a state dict; repeated: {twice}"
+            )
+        return state
+
+    def load_state_dict(self, state: Mapping[str, float]) -> None:
+        """Set each parameter from `state` (label -> number); on any error nothing is changed."""
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state must be a mapping of label -> float, not {type(state).__name__}"
+            )
+        params = self.parameters()
+        labels = [p.label for p in params]
+        missing = [name for name in labels if name not in state]
+        unexpected = [name for name in state if name not in set(labels)]
+        if missing or unexpected:
+            raise ValueError(
+                f"state does not fit this {type(self).__name__} ({len(labels)} parameters, "
+                f"state has {len(state)}): missing {_names(missing)}, "
+                f"unexpected {_names(unexpected)}"
+            )
+        bad = [
+            name
+            for name in labels
+            if isinstance(state[name], bool) or not isinstance(state[name], Real)
+        ]
+        if bad:
+            kinds = sorted({type(state[name]).__name__ for name in bad})
+            raise TypeError(f"state values must be real numbers; {_names(bad)} are {kinds}")
+        values = [float(state[name]) for name in labels]
+        for p, x in zip(params, values, strict=True):
+            p.data = x
+
+    # ---- files ----
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's keyword arguments, as JSON values; needed by `save`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} cannot be saved: give it a `format` name and a `config()`"
+        )
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """A new instance from `config()`'s output (parameters are set by `load` afterwards)."""
+        return cls(**config)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write this model as JSON to `path`, whole or not at all (temp file + os.replace)."""
+        if not self.format:
+            self.config()  # raises the NotImplementedError that says what is missing
+            raise NotImplementedError(f"{type(self).__name__} has no `format` name; cannot save")
+        state = self.state_dict()
+        bad = [name for name, x in state.items() if not math.isfinite(x)]
+        if bad:
+            raise ValueError(
+                "cannot save a model with non-finite parameters (JSON has no NaN/inf): "
+                + _names(bad)
+            )
+        document = {"format": self.format, "version": VERSION, **self.config(), "state": state}
+        text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+        _write_whole(os.fspath(path), text)
+
+    def __repr__(self) -> str:
+        try:
+            args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        except NotImplementedError:
+            args = ""
+        return f"{type(self).__name__}({args})"
+
+
+def load(path: str | os.PathLike) -> Module:
+    """Rebuild a model saved by `Module.save` (e.g. an `MLP`) from its JSON file."""
+    import nn.mlp  # noqa: F401 - registers the "gradstep.mlp" format
+
+    path = os.fspath(path)
+    with open(path, encoding="utf-8") as file:
+        try:
+            document = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not a saved model: invalid JSON ({error})") from None
+    if not isinstance(document, dict) or "format" not in document:
+        raise ValueError(f"{path} is not a saved model: no 'format' field")
+    kind = document["format"]
+    if kind not in _FORMATS:
+        raise ValueError(f"{path}: unknown format {kind!r}; known formats: {sorted(_FORMATS)}")
+    if document.get("version") != VERSION:
+        raise ValueError(
+            f"{path}: format version {document.get('version')!r} is not supported "
+            f"(this gradstep reads version {VERSION})"
+        )
+    if not isinstance(document.get("state"), dict):
+        raise ValueError(f"{path}: no 'state' object with the parameters")
+    config = {k: v for k, v in document.items() if k not in ("format", "version", "state")}
+    cls = _FORMATS[kind]
+    try:
+        model = cls.from_config(config)
+        model.load_state_dict(document["state"])
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{path}: {error}") from None
+    return model
+
+
+def _write_whole(path: str, text: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {path}: folder {folder} does not exist")
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _names(names: list[str], limit: int = 8) -> str:
+    if not names:
+        return "none"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

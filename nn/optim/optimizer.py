@@ -1,0 +1,119 @@
+"""`Optimizer`: the parameter list, the learning rate and `zero_grad` that every optimizer shares.
+
+Optimizers change `p.data` with plain float arithmetic on `.data` and `.grad`: no graph is built.
+Per-parameter state (momentum, moments) lives in lists aligned with `params`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from numbers import Real
+from typing import Any
+
+from engine import Value
+
+
+class Optimizer:
+    """Holds `params` and `lr`; subclasses give `step()`."""
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = _check_params(params)
+        self.lr = lr
+        self.steps = 0  # how many times step() has run
+
+    @property
+    def lr(self) -> float:
+        """The learning rate; schedules set it between steps."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_number(value, "lr", lambda x: x >= 0.0, "a number >= 0")
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0.0 (backward adds into `.grad`)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its grad."""
+        raise NotImplementedError
+
+    # Names of per-parameter state lists (e.g. "momentum"), saved by state_dict.
+    _buffers: tuple[str, ...] = ()
+
+    def state_dict(self) -> dict[str, Any]:
+        """lr, step count and per-parameter buffers as JSON-friendly values, to resume later."""
+        state: dict[str, Any] = {"lr": self.lr, "steps": self.steps}
+        for name in self._buffers:
+            state[name] = list(getattr(self, name))
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` gave; checks everything first and changes nothing on error."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be a dict, not {type(state).__name__}")
+        expected = {"lr", "steps", *self._buffers}
+        if set(state) != expected:
+            raise ValueError(
+                f"{type(self).__name__} state needs keys {sorted(expected)}, got {sorted(state)}"
+            )
+        lr = check_number(state["lr"], "lr", lambda x: x >= 0.0, "a number >= 0")
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        buffers = {}
+        for name in self._buffers:
+            values = state[name]
+            if not isinstance(values, (list, tuple)) or len(values) != len(self.params):
+                raise ValueError(
+                    f"{name} must be a list of {len(self.params)} numbers (one per parameter)"
+                )
+            buffers[name] = [
+                check_number(x, f"{name}[{i}]", lambda x: True, "finite")
+                for i, x in enumerate(values)
+            ]
+        self.lr, self.steps = lr, steps
+        for name, values in buffers.items():
+            setattr(self, name, values)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr!r})"
+
+
+def _check_params(params: Any) -> list[Value]:
+    if type(params) is Value:
+        params = [params]
+    elif hasattr(params, "parameters") and not isinstance(params, (list, tuple)):
+        raise TypeError("params must be a list of Values: pass model.parameters(), not the model")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(
+            f"params must be an iterable of Values (e.g. model.parameters()), "
+            f"not {type(params).__name__}"
+        ) from None
+    if not params:
+        raise ValueError("the optimizer got an empty parameter list")
+    seen: set[int] = set()
+    for i, p in enumerate(params):
+        if type(p) is not Value:
+            raise TypeError(f"params must be Values; params[{i}] is {type(p).__name__}")
+        if id(p) in seen:
+            raise ValueError(
+                f"params[{i}] ({p.label or 'unlabelled'}) appears more than once; "
+                "it would be updated twice per step"
+            )
+        seen.add(id(p))
+    return params
+
+
+def check_number(value: Any, name: str, ok: Callable[[float], bool], allowed: str) -> float:
+    """`value` as a float if it is a finite real number with ok(value), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    value = float(value)
+    if not (math.isfinite(value) and ok(value)):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
