@@ -181,6 +181,10 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation}
 
+    def __repr__(self) -> str:
+        init = "" if self.init == "scaled" else f", init={self.init!r}"
+        return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}{init})"
+
 
 def _check_count(n: Any, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int):

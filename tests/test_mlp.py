@@ -211,6 +211,21 @@ def test_micrograd_init_is_uniform_in_minus_one_one_with_zero_bias():
     assert max(map(abs, weights)) <= 1.0 and max(map(abs, weights)) > 0.9
 
 
+def test_micrograd_init_draws_what_micrograd_draws_after_random_seed():
+    # micrograd's Neuron: w = [Value(random.uniform(-1, 1)) for _ in range(nin)], b = Value(0).
+    model = MLP(2, [4, 1], seed=42, init="micrograd")
+    rng = random.Random(42)
+    expected = [rng.uniform(-1, 1) for _ in range(2 * 4 + 4 * 1)]
+    assert [w.data for layer in model.layers for n in layer.neurons for w in n.w] == expected
+
+
+def test_repr_shows_the_architecture():
+    assert repr(MLP(2, [16, 16, 1])) == "MLP(2, [16, 16, 1], activation='relu')"
+    assert repr(MLP(2, [1], "tanh", init="micrograd")) == (
+        "MLP(2, [1], activation='tanh', init='micrograd')"
+    )
+
+
 # ---- zero_grad ----
 
 
