@@ -12,7 +12,10 @@ from engine.backprop import grad, local_grads
 from engine.explain import explain
 from engine.gradcheck import GradcheckError, gradcheck
 from engine.graph import parents, topological_order
-from engine.nary import dot, sum
+from engine.nary import (
+    dot,
+    sum,  # noqa: F401 - engine.sum; not in __all__, so * keeps builtins.sum
+)
 from engine.no_grad import is_grad_enabled, no_grad
 from engine.steps import Step, backward_steps
 from engine.value import Value

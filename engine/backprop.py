@@ -1,4 +1,4 @@
-"""Reverse-mode differentiation: `backward()` into `.grad`, and `grad()` that returns derivatives."""
+"""Reverse-mode differentiation: `backward()` adds into `.grad`; `grad()` returns derivatives."""
 
 from __future__ import annotations
 

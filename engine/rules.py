@@ -40,6 +40,14 @@ def log(x):
     return x.log() if type(x) is Value else math.log(x)
 
 
+def _d_pow_d_base(a, b, out):
+    # b·a**(b-1); where b = 0 the power is the constant 1 (as in PyTorch, which masks it too),
+    # and a**-1 would fail at a = 0 for no reason.
+    if data(b) == 0.0:
+        return 0.0
+    return b * a ** (b - 1.0)
+
+
 def _d_pow_d_exponent(a, b, out):
     # d a**b / d b = a**b · ln a, defined for a > 0; at a = 0 the limit is 0 for b > 0.
     if is_positive(a):
@@ -69,7 +77,7 @@ BINARY = {
     "-": (lambda a, b, out: 1.0, lambda a, b, out: -1.0),
     "*": (lambda a, b, out: b, lambda a, b, out: a),
     "/": (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b),
-    "**": (lambda a, b, out: b * a ** (b - 1.0), _d_pow_d_exponent),
+    "**": (_d_pow_d_base, _d_pow_d_exponent),
 }
 
 

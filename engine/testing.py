@@ -14,7 +14,6 @@ call it on Values to build the graph, as many times as you like (finite differen
 
 from __future__ import annotations
 
-import math
 import operator
 from dataclasses import dataclass, field
 
@@ -130,11 +129,17 @@ def expressions(
     number = st.floats(low, high, allow_nan=False, allow_infinity=False)
     expr = Expression([draw(number) for _ in range(n)])
     pool: list = expr.leaves()
+    usable = list(range(n))  # indices into pool of the values later steps may use (all bounded)
 
     def add(step: tuple) -> tuple:
+        """Append a step (and a tanh after it if its value is large); return a ref to the result."""
         pool.append(_apply(pool, step))
         expr.steps.append(step)
-        return ("ref", len(pool) - 1)
+        last = ("ref", len(pool) - 1)
+        if abs(_data(pool, last)) > LIMIT:
+            return add(("tanh", last))
+        usable.append(last[1])
+        return last
 
     def positive(x: tuple, floor: float) -> tuple:
         """x itself if it is comfortably positive, else x*x + floor."""
@@ -149,7 +154,7 @@ def expressions(
 
     for _ in range(draw(st.integers(1, max_ops))):
         op = draw(st.sampled_from(ops))
-        pick = st.integers(0, len(pool) - 1).map(lambda i: ("ref", i))
+        pick = st.sampled_from(usable).map(lambda i: ("ref", i))
         constant = st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > MARGIN)
         a = draw(pick)
         if op in NARY_OPS:
@@ -182,7 +187,4 @@ def expressions(
             if op == "/":
                 b = away_from_zero(b) if isinstance(b, tuple) else b
             add((op, a, b))
-        last = ("ref", len(pool) - 1)
-        if not math.isfinite(_data(pool, last)) or abs(_data(pool, last)) > LIMIT:
-            add(("tanh", last))
     return expr

@@ -130,7 +130,9 @@ class Value:
         try:
             out = math.exp(self.data)
         except OverflowError:
-            raise OverflowError(f"exp overflows at {self.data!r} (the result is above 1.8e308)") from None
+            raise OverflowError(
+                f"exp overflows at {self.data!r} (the result is above 1.8e308)"
+            ) from None
         return _node(out, "exp", self)
 
     def log(self) -> Value:
@@ -230,9 +232,13 @@ def _power(a: float, b: float) -> float:
         return math.pow(a, b)
     except ValueError:
         if a == 0.0:
-            raise ZeroDivisionError(f"0.0 cannot be raised to a negative power ({a!r} ** {b!r})") from None
+            raise ZeroDivisionError(
+                f"0.0 cannot be raised to a negative power ({a!r} ** {b!r})"
+            ) from None
         raise ValueError(
             f"** of a negative base needs an integer exponent, got {a!r} ** {b!r}"
         ) from None
     except OverflowError:
-        raise OverflowError(f"** overflows at {a!r} ** {b!r} (the result is above 1.8e308)") from None
+        raise OverflowError(
+            f"** overflows at {a!r} ** {b!r} (the result is above 1.8e308)"
+        ) from None
