@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from typing import Any
 
 # One sample of a 2-16-16-1 MLP is ~400 Values with its parameters, past draw_dot's default
@@ -156,12 +157,25 @@ class RenderGraphs(Callback):
         self._state = None
 
 
-def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | os.PathLike,
-                        format: str = "svg", max_nodes: int | None = MAX_NODES) -> str:
-    """Backward through `sample_loss(sample)` and write its graph to `path`, whole.
+@dataclass
+class SampleGraph:
+    """What `render_sample_graph` drew: the file, its number of Values, the layers left out."""
 
-    The model's `.grad`s are saved and put back, so this can run in the middle of training.
+    path: str
+    values: int
+    skipped_layers: int
+
+
+def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | os.PathLike,
+                        format: str = "svg", max_nodes: int | None = MAX_NODES) -> SampleGraph:
+    """Backward through one sample's loss and write its graph to `path`, whole.
+
+    `sample_loss(i, skip_layers)` builds the loss of sample i (see `FitState.sample_loss`).
+    When the whole graph has more than `max_nodes` Values (digits: 64 inputs make ~2,500),
+    the first layers are left out, one at a time, until it fits: their outputs become the
+    graph's inputs. The model's `.grad`s are put back, so this can run in the middle of training.
     """
+    from engine import topological_order
     from engine.viz import draw_dot
 
     params = model.parameters()
@@ -169,16 +183,22 @@ def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | o
     try:
         for p in params:
             p.grad = 0.0
-        root = sample_loss(sample)
+        skipped, root = 0, sample_loss(sample, 0)
+        while max_nodes is not None and len(topological_order(root)) > max_nodes:
+            if skipped + 1 >= len(getattr(model, "layers", ())):
+                break  # nothing left to leave out: draw_dot says how big it is
+            skipped += 1
+            root = sample_loss(sample, skipped)
         root.label = root.label or "loss"
         root.backward()
         graph = draw_dot(root, max_nodes=max_nodes, params=params)
         data = graph.pipe(format=format, quiet=True)  # dot's layout warnings are not ours to show
+        values = len(topological_order(root))
     finally:
         for p, g in zip(params, saved, strict=True):
             p.grad = g
     write_bytes(os.fspath(path), data)
-    return os.fspath(path)
+    return SampleGraph(os.fspath(path), values, skipped)
 
 
 def write_bytes(path: str, data: bytes) -> None:

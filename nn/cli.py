@@ -21,13 +21,14 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 LOSS_CHOICES = ("hinge", "bce", "cross_entropy", "mse", "l1", "huber")
 OPTIMIZER_CHOICES = ("sgd", "adam", "adamw")
 SCHEDULE_CHOICES = ("linear", "cosine", "constant")
 ACTIVATION_CHOICES = ("relu", "tanh", "sigmoid", "linear")
 INIT_CHOICES = ("micrograd", "scaled")
-GRAPH_LIMIT = 2000  # Values; a bigger one-sample graph takes dot too long and nobody can read it
+GRAPH_LIMIT = 1000  # Values; a bigger one-sample graph takes dot long and nobody can read it
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ RECIPES: dict[str, Recipe] = {
     "iris": Recipe(hidden=(16,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.01,
                    schedule="constant", steps=200, standardize=True, init="scaled"),
     "digits": Recipe(hidden=(32,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.01,
-                     schedule="cosine", steps=600, batch_size=32, standardize=True,
+                     schedule="cosine", steps=400, batch_size=32, standardize=True,
                      init="scaled"),
 }
 
@@ -273,8 +274,8 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
-    written = _write_outputs(out, plan, model, history, X, y, test, len(y_test or ()), started)
-    _summary(plan, model, history, test, out, written)
+    metrics = _write_outputs(out, plan, model, history, X, y, test, len(y_test or ()), started)
+    _summary(plan, model, history, test, out, metrics)
     if history.diverged:
         print(f"gradstep train: {history.message}", file=sys.stderr)
         return 1
@@ -353,7 +354,7 @@ def _claim_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return ""  # pragma: no cover
 
 
-def _write_outputs(out, plan, model, history, X, y, test, n_test, started) -> list[str]:
+def _write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dict[str, Any]:
     from nn import plots
     from nn.callbacks import render_sample_graph, write_bytes
     from nn.train import FitState, Objective, output_count
@@ -378,9 +379,12 @@ def _write_outputs(out, plan, model, history, X, y, test, n_test, started) -> li
     state = FitState(model, X, y, objective, None, plan.steps, history)
     graph_note = None
     try:
-        render_sample_graph(model, state.sample_loss, 0, os.path.join(out, "graph.svg"),
-                            max_nodes=GRAPH_LIMIT)
+        drawn = render_sample_graph(model, state.sample_loss, 0, os.path.join(out, "graph.svg"),
+                                    max_nodes=GRAPH_LIMIT)
         written.append("graph.svg")
+        if drawn.skipped_layers:
+            graph_note = (f"graph.svg starts after layer {drawn.skipped_layers}: the whole "
+                          f"one-sample graph has more than {GRAPH_LIMIT} Values")
     except ValueError as error:
         graph_note = f"graph.svg not drawn: {error}"
 
@@ -421,10 +425,10 @@ def _write_outputs(out, plan, model, history, X, y, test, n_test, started) -> li
     metrics["total_seconds"] = round(time.perf_counter() - started, 3)
     text = json.dumps(_finite(metrics), indent=1, allow_nan=False) + "\n"
     write_bytes(os.path.join(out, "metrics.json"), text.encode("utf-8"))
-    return metrics["files"]
+    return metrics
 
 
-def _summary(plan, model, history, test, out, written) -> None:
+def _summary(plan, model, history, test, out, metrics) -> None:
     def pct(a):
         return "n/a" if a is None else f"{a:.1%}"
 
@@ -445,7 +449,9 @@ def _summary(plan, model, history, test, out, written) -> None:
         lines.append(line)
     elif test is not None and test["loss"] is not None:
         lines.append(f"test loss {test['loss']:.6g}")
-    lines.append(f"files     {out}{os.sep}: {', '.join(written)}")
+    lines.append(f"files     {out}{os.sep}: {', '.join(metrics['files'])}")
+    if metrics.get("graph_note"):
+        lines.append(f"          ({metrics['graph_note']})")
     print("\n".join(lines))
 
 

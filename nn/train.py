@@ -206,13 +206,28 @@ class FitState:
     steps: int
     history: History
 
-    def sample_loss(self, i: int = 0) -> Value:
+    def sample_loss(self, i: int = 0, skip_layers: int = 0) -> Value:
         """The data loss of sample `i` alone: a small graph of its own (no L2 term)."""
-        return sample_loss(self.model, self.objective, self.X[i], self.objective.targets[i])
+        return sample_loss(self.model, self.objective, self.X[i], self.objective.targets[i],
+                           skip_layers)
 
 
-def sample_loss(model, objective: Objective, x: list[float], target) -> Value:
-    return objective.loss_value([_output(model(x), objective.n_outputs)], [target])
+def sample_loss(model, objective: Objective, x: list[float], target, skip_layers: int = 0) -> Value:
+    """One sample's loss as a graph. With `skip_layers`, an MLP's first layers run without
+    recording: their outputs are leaves, so the graph holds only the later layers."""
+    if skip_layers:
+        layers = getattr(model, "layers", None)
+        if not layers or skip_layers >= len(layers):
+            raise ValueError(f"cannot skip {skip_layers} layers of {type(model).__name__}")
+        with no_grad():
+            for layer in layers[:skip_layers]:
+                x = layer(x)
+        for layer in layers[skip_layers:]:
+            x = layer(x)
+        out = x
+    else:
+        out = model(x)
+    return objective.loss_value([_output(out, objective.n_outputs)], [target])
 
 
 def fit(

@@ -6,11 +6,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+import engine
 import nn
 from engine.steps import number
 from nn.callbacks import EarlyStopping, ProgressBar, RenderGraphs, render_sample_graph
 from nn.data import make_moons, make_xor
-from nn.train import fit
+from nn.train import FitState, Objective, fit
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -88,9 +89,12 @@ def test_rendered_graph_is_one_samples_loss_with_its_gradients(tmp_path):
     target = 1.0 if y[5] else -1.0
     for p in model.parameters():
         p.grad = 0.25  # as if in the middle of training: these must be left alone
-    path = render_sample_graph(
-        model, lambda i: nn.losses.hinge([model(X[i])], [target]), 5, tmp_path / "g.svg"
+    drawn = render_sample_graph(
+        model, lambda i, skip: nn.losses.hinge([model(X[i])], [target]), 5, tmp_path / "g.svg"
     )
+    path = drawn.path
+    assert drawn.skipped_layers == 0 and drawn.values == len(engine.topological_order(
+        nn.losses.hinge([model(X[5])], [target])))
     assert all(p.grad == 0.25 for p in model.parameters())
     texts = " ".join(_texts(path))
     # the loss box shows the sample's loss and d loss / d loss = 1
@@ -106,3 +110,18 @@ def test_render_graphs_checks_the_sample_index(tmp_path):
             callbacks=[RenderGraphs(tmp_path, every=1, sample=8)])
     with pytest.raises(ValueError, match="every must be an int >= 1"):
         RenderGraphs(tmp_path, every=0)
+
+
+def test_a_graph_too_big_to_read_leaves_out_the_first_layers(tmp_path):
+    X = [[0.1 * j for j in range(30)]]  # 30 inputs: the first layer alone has 8 * 31 weights
+    model = nn.MLP(30, [8, 3], seed=0)
+    objective = Objective("cross_entropy", 3, [2])
+    state = FitState(model, X, [2], objective, None, 1, None)
+    drawn = render_sample_graph(model, state.sample_loss, 0, tmp_path / "g.svg", max_nodes=100)
+    assert drawn.skipped_layers == 1 and drawn.values <= 100
+    texts = " ".join(_texts(drawn.path))
+    # layer 1's outputs are the inputs of the picture; its weights are not drawn
+    assert "L1.N7" in texts and "L2.N2.w7" in texts and "L1.N0.w0" not in texts
+    with pytest.raises(ValueError, match="more than max_nodes=10"):
+        render_sample_graph(model, state.sample_loss, 0, tmp_path / "h.svg", max_nodes=10)
+    assert not (tmp_path / "h.svg").exists()
