@@ -5,37 +5,45 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from engine.graph import topological_order
-from engine.rules import BINARY, NARY, UNARY, data
+from engine.rules import BINARY, NARY, UNARY
 from engine.value import Value, _to_float
 
 
-def local_grads(node: Value, create_graph: bool = False) -> list[tuple[Value, float | Value]]:
-    """(parent, d node / d parent) for each Value operand of `node`, from the op's rule.
+def partials(node: Value, create_graph: bool = False) -> tuple[tuple, tuple]:
+    """`node`'s operands and d node / d operand for each (None for a constant operand).
 
-    With `create_graph` the rule runs on the Values themselves, so each derivative is a graph.
+    The numbers come from the op's rule in `engine.rules`, run on the operands' data, or with
+    `create_graph` on the Values themselves, so that each derivative is a graph of its own.
     """
     a = node._a
     if a is None:
-        return []
+        return (), ()
     out = node if create_graph else node.data
     try:
         if type(a) is tuple:
-            xs = a if create_graph else tuple([data(x) for x in a])
-            partials = NARY[node.op](xs, out)
-            return [(x, d) for x, d in zip(a, partials) if type(x) is Value]
+            xs = a if create_graph else [x.data if type(x) is Value else x for x in a]
+            return a, NARY[node.op](xs, out)
         b = node._b
         if b is None:
-            return [(a, UNARY[node.op](a if create_graph else a.data, out))]
-        ad, bd = (a, b) if create_graph else (data(a), data(b))
+            return (a,), (UNARY[node.op](a if create_graph else a.data, out),)
+        if create_graph:
+            ad, bd = a, b
+        else:
+            ad = a.data if type(a) is Value else a
+            bd = b.data if type(b) is Value else b
         da, db = BINARY[node.op]
-        pairs = []
-        if type(a) is Value:
-            pairs.append((a, da(ad, bd, out)))
-        if type(b) is Value:
-            pairs.append((b, db(ad, bd, out)))
-        return pairs
+        return (a, b), (
+            da(ad, bd, out) if type(a) is Value else None,
+            db(ad, bd, out) if type(b) is Value else None,
+        )
     except (ArithmeticError, ValueError) as error:
         raise type(error)(f"backward through {node.op} (output {node.data!r}): {error}") from None
+
+
+def local_grads(node: Value, create_graph: bool = False) -> list[tuple[Value, float | Value]]:
+    """(parent, d node / d parent) for each Value operand of `node`, in operand order."""
+    xs, ds = partials(node, create_graph)
+    return [(x, d) for x, d in zip(xs, ds) if type(x) is Value]
 
 
 def backward(root: Value, gradient: float = 1.0) -> None:
@@ -53,9 +61,13 @@ def backward(root: Value, gradient: float = 1.0) -> None:
     root.grad = gradient
     try:
         for node in reversed(order):
+            if node._a is None:
+                continue
             upstream = node.grad
-            for parent, local in local_grads(node):
-                parent.grad += local * upstream
+            xs, ds = partials(node)
+            for x, d in zip(xs, ds):
+                if type(x) is Value:
+                    x.grad += d * upstream
     except BaseException:
         for node, old in zip(order, saved):
             node.grad = old

@@ -1,0 +1,279 @@
+"""gradstep against micrograd 0.1.0, side by side in one process: `./dev bench`.
+
+Each workload runs on both engines alternately, `--repeats` times, and the table reports the
+median of each and their ratio (micrograd's time over gradstep's: how many times faster).
+The same inputs, the same initial weights and the same loss go to both engines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+
+import engine
+from engine import Value
+from nn import MLP, losses
+from nn.data import load_digits, make_moons
+
+try:
+    import micrograd.engine as mg_engine
+    import micrograd.nn as mg_nn
+except ImportError:  # pragma: no cover - the bench extra installs it
+    sys.exit("benchmarks need micrograd 0.1.0: pip install -e '.[bench]' (./dev bench does)")
+
+
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def alternate(repeats: int, micrograd_run, gradstep_run) -> tuple[float, float]:
+    """Median seconds of each, measured in turns so that both see the same machine."""
+    mg, gs = [], []
+    for _ in range(repeats):
+        mg.append(seconds(micrograd_run))
+        gs.append(seconds(gradstep_run))
+    return statistics.median(mg), statistics.median(gs)
+
+
+# ---- micrograd's demo: moons, MLP 2-16-16-1, hinge + 1e-4·L2, full batch, one SGD step ----
+
+
+def demo_models(seed: int = 0):
+    """A micrograd MLP and a gradstep MLP with the same weights."""
+    random.seed(seed)
+    mg_model = mg_nn.MLP(2, [16, 16, 1])
+    gs_model = MLP(2, [16, 16, 1], init="micrograd", seed=seed)
+    for p, q in zip(mg_model.parameters(), gs_model.parameters()):
+        q.data = p.data
+    return mg_model, gs_model
+
+
+def micrograd_demo_step(model, X, y, lr=1.0):
+    inputs = [list(map(mg_engine.Value, row)) for row in X]
+    scores = list(map(model, inputs))
+    data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y, scores)) * (1.0 / len(scores))
+    total = data_loss + 1e-4 * sum(p * p for p in model.parameters())
+    model.zero_grad()
+    total.backward()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return total.data
+
+
+def gradstep_demo_step(model, X, y, lr=1.0):
+    scores = [model(row) for row in X]
+    total = losses.hinge(scores, y) + 1e-4 * losses.l2(model.parameters())
+    model.zero_grad()
+    total.backward()
+    for p in model.parameters():
+        p.data -= lr * p.grad
+    return total.data
+
+
+def bench_demo(repeats: int) -> list[tuple]:
+    X, labels = make_moons(100, noise=0.1, seed=0)
+    y = [2 * c - 1 for c in labels]
+    mg_model, gs_model = demo_models()
+    # Same weights, same step: the two engines must agree on the loss before we time them.
+    a = micrograd_demo_step(mg_model, X, y)
+    b = gradstep_demo_step(gs_model, X, y)
+    assert abs(a - b) < 1e-9, (a, b)
+    mg, gs = alternate(
+        repeats,
+        lambda: micrograd_demo_step(mg_model, X, y, lr=0.0),
+        lambda: gradstep_demo_step(gs_model, X, y, lr=0.0),
+    )
+    return [("demo step (moons 100, 2-16-16-1), ms", mg * 1e3, gs * 1e3)]
+
+
+# ---- a random expression graph: forward + backward, ns per node ----
+
+
+def random_program(n_nodes: int, seed: int = 0) -> list[tuple]:
+    """Ops that both engines have (+ - * / **2 relu), with shared subexpressions."""
+    rng = random.Random(seed)
+    steps = []
+    for i in range(n_nodes):
+        pool = 8 + i
+        op = rng.choice("+-*/^r")
+        steps.append((op, rng.randrange(max(0, pool - 50), pool), rng.randrange(0, pool)))
+    return steps
+
+
+def run_program(make, steps):
+    """Every op keeps |x| <= 1, so a long program neither overflows nor underflows to nothing."""
+    pool = [make(v) for v in (0.5, -0.3, 0.8, 0.1, -0.7, 0.2, 0.9, -1.0)]
+    for op, i, j in steps:
+        a, b = pool[i], pool[j]
+        if op == "+":
+            out = (a + b) * 0.5
+        elif op == "-":
+            out = (a - b) * 0.5
+        elif op == "*":
+            out = a * b
+        elif op == "/":
+            out = a / (b * b + 1.0)
+        elif op == "^":
+            out = a**2
+        else:
+            out = a.relu()
+        pool.append(out)
+    return pool[-1]
+
+
+def count_nodes(root) -> int:
+    return len(engine.topological_order(root))
+
+
+def bench_expression(repeats: int, n_ops: int = 25_000) -> list[tuple]:
+    steps = random_program(n_ops)
+    gs_nodes = count_nodes(run_program(Value, steps))
+
+    def mg():
+        run_program(mg_engine.Value, steps).backward()
+
+    def gs():
+        run_program(Value, steps).backward()
+
+    mg_s, gs_s = alternate(repeats, mg, gs)
+    per = 1e9 / gs_nodes
+    name = f"random expression ({gs_nodes:,} gradstep nodes), ns per node"
+    return [(name, mg_s * per, gs_s * per)]
+
+
+# ---- memory: bytes per op node ----
+
+
+def bytes_per_node(make, steps, nodes: int) -> float:
+    gc.collect()
+    tracemalloc.start()
+    root = run_program(make, steps)
+    used = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del root
+    return used / nodes
+
+
+def bench_memory() -> list[tuple]:
+    steps = random_program(25_000)
+    nodes = count_nodes(run_program(Value, steps))
+    return [
+        (
+            "memory after forward, bytes per gradstep node",
+            bytes_per_node(mg_engine.Value, steps, nodes),
+            bytes_per_node(Value, steps, nodes),
+        )
+    ]
+
+
+# ---- a chain of a million nodes ----
+
+
+def chain(make, n: int):
+    x = make(0.5)
+    y = x
+    for _ in range(n):
+        y = y + 1.0
+    y.backward()
+    return x
+
+
+def bench_chain() -> list[tuple]:
+    small = seconds(lambda: chain(Value, 100_000))
+    big = seconds(lambda: chain(Value, 1_000_000))
+    try:
+        chain(mg_engine.Value, 1_000_000)
+        mg = "ok"
+    except RecursionError:
+        mg = "RecursionError"
+    return [
+        ("chain of 1,000,000 nodes: forward + backward, s", mg, big),
+        ("chain: time(1,000,000) / time(100,000)", "-", big / small),
+    ]
+
+
+# ---- one epoch of digits: MLP 64-32-10, MSE on one-hot targets, minibatches of 32 ----
+
+
+def digits_epoch(make_value, model, X, y, limit=None):
+    n = len(X) if limit is None else limit
+    for start in range(0, n, 32):
+        rows, labels = X[start : start + 32], y[start : start + 32]
+        loss = 0.0
+        for row, label in zip(rows, labels):
+            outs = model([make_value(v) for v in row])
+            loss = loss + sum((o - (1.0 if k == label else 0.0)) ** 2 for k, o in enumerate(outs))
+        loss = loss * (1.0 / len(rows))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.01 * p.grad
+
+
+def bench_digits(repeats: int) -> list[tuple]:
+    X, y = load_digits(standardize=True)
+    random.seed(0)
+    mg_model = mg_nn.MLP(64, [32, 10])
+    gs_model = MLP(64, [32, 10], seed=0)
+    limit = 320  # micrograd on a slice of the epoch, scaled to the whole epoch
+    scale = len(X) / limit
+    mg = statistics.median(
+        seconds(lambda: digits_epoch(mg_engine.Value, mg_model, X, y, limit))
+        for _ in range(max(1, repeats // 2))
+    )
+    gs = statistics.median(
+        seconds(lambda: digits_epoch(float, gs_model, X, y)) for _ in range(max(1, repeats // 2))
+    )
+    name = f"digits epoch (1,797 images, 64-32-10), s; micrograd on {limit} scaled"
+    return [(name, mg * scale, gs)]
+
+
+def table(rows: list[tuple]) -> str:
+    def cell(x):
+        return f"{x:,.3g}" if isinstance(x, float) else str(x)
+
+    lines = ["| workload | micrograd 0.1.0 | gradstep | ratio |", "|---|---:|---:|---:|"]
+    for name, mg, gs in rows:
+        ratio = f"{mg / gs:.1f}x" if isinstance(mg, float) and isinstance(gs, float) else "-"
+        if "chain: time" in name:
+            ratio = "-"
+        lines.append(f"| {name} | {cell(mg)} | {cell(gs)} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="runs of each workload (default 5)")
+    parser.add_argument(
+        "--only", choices=["demo", "expression", "memory", "chain", "digits"], action="append"
+    )
+    args = parser.parse_args(argv)
+    chosen = args.only or ["demo", "expression", "memory", "chain", "digits"]
+    rows: list[tuple] = []
+    for name in chosen:
+        if name == "demo":
+            rows += bench_demo(args.repeats)
+        elif name == "expression":
+            rows += bench_expression(args.repeats)
+        elif name == "memory":
+            rows += bench_memory()
+        elif name == "chain":
+            rows += bench_chain()
+        else:
+            rows += bench_digits(args.repeats)
+    print(f"Python {platform.python_version()} on {platform.machine()} ({os.cpu_count()} cores)")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
