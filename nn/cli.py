@@ -53,12 +53,12 @@ RECIPES: dict[str, Recipe] = {
     "moons": MICROGRAD,
     "circles": MICROGRAD,
     "xor": MICROGRAD,
-    "spirals": Recipe(hidden=(32, 32), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.02,
-                      schedule="constant", steps=300, init="scaled"),
+    "spirals": Recipe(hidden=(16, 16), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.02,
+                      schedule="cosine", steps=500, batch_size=32, init="scaled"),
     "blobs": Recipe(hidden=(16,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.05,
                     schedule="constant", steps=100, init="scaled"),
     "sine": Recipe(hidden=(16, 16), activation="tanh", loss="mse", l2=0.0, optimizer="adam",
-                   lr=0.01, schedule="constant", steps=500, init="scaled"),
+                   lr=0.02, schedule="cosine", steps=500, batch_size=20, init="scaled"),
     "iris": Recipe(hidden=(16,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.01,
                    schedule="constant", steps=200, standardize=True, init="scaled"),
     "digits": Recipe(hidden=(32,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.01,
@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train an MLP on a data set and write metrics, plots, the model and a graph",
         description=__doc__.split("\n\n")[1].replace("\n", " "),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog=_recipes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument("--dataset", default="moons", choices=list(DATASETS),
                        help="data set to train on")
@@ -105,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=_count, default=None,
                        help="number of optimizer steps (default: per data set; moons 100)")
     train.add_argument("--batch-size", type=_count, default=None,
-                       help="samples per step; 0 for the whole training set (default: whole "
-                            "set, 32 for digits)")
+                       help="samples per step; 0 for the whole training set (default: per "
+                            "data set, see below)")
     train.add_argument("--init", choices=INIT_CHOICES, default=None,
                        help="initial weights: micrograd's w ~ U(-1, 1), b = 0 (default for "
                             "moons, circles, xor) or scaled, U(±1/sqrt(fan-in)) as PyTorch")
@@ -125,6 +126,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                        help="show a progress bar on stderr (default: only in a terminal)")
     return parser
+
+
+def _recipes_text() -> str:
+    lines = ["defaults per data set (any flag overrides them):"]
+    for name, r in RECIPES.items():
+        l2 = f" + {r.l2:g}·L2" if r.l2 else ""
+        batch = f"batches of {r.batch_size}" if r.batch_size else "full batch"
+        hidden = ",".join(map(str, r.hidden)) or "none"
+        lines.append(f"  {name:<8} hidden {hidden} {r.activation}, {r.loss}{l2}, {r.optimizer} "
+                     f"lr {r.lr:g} {r.schedule}, {r.steps} steps, {batch}"
+                     + (", standardized" if r.standardize else ""))
+    lines.append("iris and digits hold out --test-size 0.25 for testing; --seed 1337 as micrograd.")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
