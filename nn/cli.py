@@ -293,6 +293,8 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if history.diverged:
         print(f"gradstep train: {history.message}", file=sys.stderr)
         return 1
+    if history.stop_reason == "interrupted":
+        return 130  # as a shell reports Ctrl-C; the files were still written
     return 0
 
 
@@ -446,7 +448,6 @@ def _summary(plan, model, history, test, out, metrics) -> None:
     def pct(a):
         return "n/a" if a is None else f"{a:.1%}"
 
-    last = history.loss[-1] if history.loss else float("nan")
     lines = [
         f"dataset   {plan.dataset} ({plan.task})",
         f"model     MLP {_shape(plan)}, {plan.activation}, {len(model.parameters())} parameters",
@@ -454,8 +455,9 @@ def _summary(plan, model, history, test, out, metrics) -> None:
         + f", {plan.optimizer} lr {plan.lr:g} ({plan.schedule})"
         + (f", batches of {plan.batch_size}" if plan.batch_size else ", full batch"),
         f"steps     {history.steps} in {history.seconds:.1f} s ({history.message})",
-        f"loss      {last:.6g} (last step)",
     ]
+    if history.loss:
+        lines.append(f"loss      {history.loss[-1]:.6g} (last step)")
     if plan.task == "classification":
         line = f"accuracy  train {pct(history.train_accuracy)}"
         if test is not None:

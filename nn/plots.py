@@ -114,7 +114,7 @@ def decision_boundary(
     fig, ax = plt.subplots(figsize=(5.6, 5.0))
     ax.contourf(gx, gy, classes, levels=[k - 0.5 for k in range(n_classes + 1)],
                 cmap=ListedColormap(palette), alpha=0.3)
-    if scores[0]:
+    if scores[0] and min(map(min, scores)) < 0.0 < max(map(max, scores)):
         ax.contour(gx, gy, scores, levels=[0.0], colors="k", linewidths=1.0)
     for k in range(n_classes):
         pts = [(xs[i], ys[i]) for i, t in enumerate(labels) if t == k]
