@@ -14,6 +14,7 @@ from engine.gradcheck import GradcheckError, gradcheck
 from engine.graph import parents, topological_order
 from engine.nary import (
     dot,
+    matvec,
     sum,  # noqa: F401 - engine.sum; not in __all__, so * keeps builtins.sum
 )
 from engine.no_grad import is_grad_enabled, no_grad
@@ -31,6 +32,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "local_grads",
+    "matvec",
     "no_grad",
     "parents",
     "topological_order",

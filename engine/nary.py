@@ -18,14 +18,17 @@ def _operands(xs: Sequence, op: str, what: str) -> tuple[tuple, list[float]]:
     if isinstance(xs, (str, bytes)) or not hasattr(xs, "__iter__"):
         raise TypeError(f"{what} must be a sequence of Values or numbers, not {type(xs).__name__}")
     xs = tuple(xs)
-    data = [x.data if type(x) is Value else x for x in xs]
-    if set(map(type, data)) == _FLOATS:  # the common case, checked in C
-        return xs, data
+    kinds = set(map(type, xs))  # checked in C, then one pass for the data
+    if kinds == _VALUES:
+        return xs, [x.data for x in xs]
+    if kinds <= _VALUES_AND_FLOATS:
+        return xs, [x.data if type(x) is Value else x for x in xs]
     xs = tuple([x if type(x) is Value else _number(x, op) for x in xs])
     return xs, [x.data if type(x) is Value else x for x in xs]
 
 
-_FLOATS = {float}
+_VALUES = {Value}
+_VALUES_AND_FLOATS = {Value, float}
 
 
 def _number(x, op: str) -> float:
@@ -42,6 +45,18 @@ def dot(xs: Sequence[Value | float], ys: Sequence[Value | float]) -> Value:
     if len(xs) != len(ys):
         raise ValueError(f"dot needs sequences of the same length, got {len(xs)} and {len(ys)}")
     return _node(builtins.sum(map(mul, xd, yd), 0.0), "dot", xs + ys)
+
+
+def matvec(rows: Sequence[Sequence[Value | float]], xs: Sequence[Value | float]) -> list[Value]:
+    """[dot(row, xs) for row in rows], with xs read once: a layer's weighted sums, one node each."""
+    xs, xd = _operands(xs, "matvec", "xs")
+    out = []
+    for i, row in enumerate(rows):
+        row, rd = _operands(row, "matvec", f"rows[{i}]")
+        if len(row) != len(xs):
+            raise ValueError(f"matvec: rows[{i}] has {len(row)} entries but xs has {len(xs)}")
+        out.append(_node(builtins.sum(map(mul, rd, xd), 0.0), "dot", row + xs))
+    return out
 
 
 def sum(xs: Sequence[Value | float]) -> Value:  # noqa: A001 - engine.sum, as torch.sum

@@ -18,7 +18,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from engine import Value, dot
+from engine import Value, dot, matvec
 from nn.module import Module
 
 # Activation name -> the Value method that applies it (None: the identity).
@@ -59,7 +59,7 @@ class Neuron(Module):
             self.w = [Value(rng.uniform(-bound, bound), f"{prefix}w{i}") for i in range(nin)]
             self.b = Value(rng.uniform(-bound, bound), f"{prefix}b")
         self.name = name
-        self._wb = [*self.w, self.b]
+        self._wb = (*self.w, self.b)
         self._act = ACTIVATIONS[self.activation]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
@@ -108,13 +108,23 @@ class Layer(Module):
             for j in range(nout)
         ]
         self.name = name
+        self._rows = [n._wb for n in self.neurons]
+        self._names = [n.name for n in self.neurons]
+        self._act = ACTIVATIONS[self.activation]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         _check_length(x, self.nin, "Layer")
         return self._forward([*x, 1.0])
 
     def _forward(self, x1: list) -> list[Value]:
-        return [n._forward(x1) for n in self.neurons]
+        # One matvec reads the inputs once for all neurons (each output is still one dot node).
+        outs = matvec(self._rows, x1)
+        act = self._act
+        if act is not None:
+            outs = [act(out) for out in outs]
+        for out, name in zip(outs, self._names):
+            out.label = name
+        return outs
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n._wb]

@@ -103,3 +103,20 @@ def test_a_constant_exponent_takes_no_log_of_a_negative_base():
     x = Value(-3.0)
     (x**2).backward()
     assert x.grad == -6.0
+
+
+def test_matvec_is_one_dot_node_per_row_sharing_the_inputs():
+    w = [[Value(1.0), Value(2.0)], [Value(-1.0), 3.0]]
+    x = [Value(0.5), 2.0]
+    outs = engine.matvec(w, x)
+    assert [o.data for o in outs] == [4.5, 5.5]
+    assert all(o.op == "dot" for o in outs)
+    assert outs[0].parents == (w[0][0], w[0][1], x[0])
+    engine.sum(outs).backward()
+    assert [p.grad for p in w[0]] == [0.5, 2.0] and w[1][0].grad == 0.5
+    assert x[0].grad == 1.0 + -1.0
+
+
+def test_matvec_checks_each_row_length():
+    with pytest.raises(ValueError, match=r"rows\[1\] has 1 entries but xs has 2"):
+        engine.matvec([[1.0, 2.0], [1.0]], [Value(1.0), 2.0])
