@@ -61,9 +61,11 @@ def backward(root: Value, gradient: float = 1.0) -> None:
     root.grad = gradient
     try:
         for node in reversed(order):
-            if node._a is None:
-                continue
             upstream = node.grad
+            # A leaf has nothing to send; a zero upstream (say behind a relu that is off) sends
+            # zeros, which would change no grad: skip both. backward_steps shows every node.
+            if node._a is None or upstream == 0.0:
+                continue
             xs, ds = partials(node)
             for x, d in zip(xs, ds):
                 if type(x) is Value:
