@@ -15,13 +15,13 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
 import graphviz
 
+from engine.files import write_atomic
 from engine.graph import operands, topological_order
 from engine.steps import Step, backward_steps, define, node_names, number
 from engine.value import Value, _to_float
@@ -141,13 +141,13 @@ def render_backward(
     names = [f"step_{i:0{width}d}.{format}" for i in range(len(frames))]
     written = []
     for name, content in zip(names, frames, strict=True):
-        written.append(_write(directory / name, content))
+        written.append(write_atomic(directory / name, content))
     for path in stale:
         if path.name not in names and path.name != "index.html":
             path.unlink()
     title = f"backward pass of {define(root, node_names(order))}"
     page = _player(title, names, lines)
-    written.append(_write(directory / "index.html", page.encode("utf-8")))
+    written.append(write_atomic(directory / "index.html", page))
     return written
 
 
@@ -249,20 +249,6 @@ def _previous_output(directory: Path) -> list[Path]:
             "or new directory (it replaces only its own step_*.svg frames and index.html)"
         )
     return entries
-
-
-def _write(path: Path, content: bytes) -> Path:
-    """Write `content` to `path` whole or not at all: a temp file in the same folder, replaced."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-    return path
 
 
 def _player(title: str, frames: list[str], lines: list[str]) -> str:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from typing import Any
+
+from engine.files import write_atomic
 
 # One sample of a 2-16-16-1 MLP is ~400 Values with its parameters, past draw_dot's default
 # of 300; beyond a couple of thousand, `dot` takes long and the picture cannot be read.
@@ -197,28 +198,5 @@ def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | o
     finally:
         for p, g in zip(params, saved, strict=True):
             p.grad = g
-    write_bytes(os.fspath(path), data)
+    write_atomic(path, data)
     return SampleGraph(os.fspath(path), values, skipped)
-
-
-def write_bytes(path: str, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all: a temp file in the same folder, then rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

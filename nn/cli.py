@@ -371,8 +371,9 @@ def _claim_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dict[str, Any]:
+    from engine.files import write_atomic
     from nn import plots
-    from nn.callbacks import render_sample_graph, write_bytes
+    from nn.callbacks import render_sample_graph
     from nn.train import FitState, Objective, output_count
 
     written = []
@@ -440,7 +441,7 @@ def _write_outputs(out, plan, model, history, X, y, test, n_test, started) -> di
         metrics["graph_note"] = graph_note
     metrics["total_seconds"] = round(time.perf_counter() - started, 3)
     text = json.dumps(_finite(metrics), indent=1, allow_nan=False) + "\n"
-    write_bytes(os.path.join(out, "metrics.json"), text.encode("utf-8"))
+    write_atomic(os.path.join(out, "metrics.json"), text)
     return metrics
 
 

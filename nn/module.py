@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from numbers import Real
 from typing import Any
 
 from engine import Value
+from engine.files import write_atomic
 
 VERSION = 1
 
@@ -126,7 +126,7 @@ class Module(ABC):
             )
         document = {"format": self.format, "version": VERSION, **self.config(), "state": state}
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-        _write_whole(os.fspath(path), text)
+        write_atomic(path, text)
 
     def __repr__(self) -> str:
         try:
@@ -166,25 +166,6 @@ def load(path: str | os.PathLike) -> Module:
     except (TypeError, ValueError) as error:
         raise type(error)(f"{path}: {error}") from None
     return model
-
-
-def _write_whole(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save to {path}: folder {folder} does not exist")
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _names(names: list[str], limit: int = 8) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine import Value, no_grad
+from engine.files import write_atomic
 
 
 def _pyplot():
@@ -24,15 +25,13 @@ def _pyplot():
 
 
 def _save(fig, path: str | os.PathLike) -> str:
-    from nn.callbacks import write_bytes
-
     plt = _pyplot()
     try:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     finally:
         plt.close(fig)
-    write_bytes(os.fspath(path), buffer.getvalue())
+    write_atomic(path, buffer.getvalue())
     return os.fspath(path)
 
 
