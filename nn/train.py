@@ -25,19 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import Value, no_grad
+from nn.checks import check_count, check_labels, check_rows
+from nn.objective import LOSSES, REGRESSION_LOSSES, Objective  # noqa: F401 - re-exported
 
-# Loss names `fit` accepts, and the function of `nn.losses` each one means.
-LOSSES = {
-    "mse": "mse",
-    "l1": "l1",
-    "huber": "huber",
-    "hinge": "hinge",
-    "bce": "binary_cross_entropy",
-    "binary_cross_entropy": "binary_cross_entropy",
-    "cross_entropy": "cross_entropy",
-    "ce": "cross_entropy",
-}
-REGRESSION_LOSSES = ("mse", "l1", "huber")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 
 # What the engine raises when a number leaves float range (it raises rather than return inf).
@@ -87,111 +77,6 @@ class History:
             "val_loss": self.val_loss,
             "val_accuracy": self.val_accuracy,
         }
-
-
-class Objective:
-    """A loss with the target format it wants, and how to score predictions against labels.
-
-    Built by `fit` from a loss name (or callable) and the model's number of outputs; the
-    callbacks and the command line use it to compute one sample's loss or an accuracy.
-    """
-
-    def __init__(self, loss: str | Callable, n_outputs: int, y: Sequence) -> None:
-        import nn.losses
-
-        self.n_outputs = n_outputs
-        labels = _class_labels(y)
-        if callable(loss):
-            self.name = getattr(loss, "__name__", "custom")
-            self.fn = loss
-            self.kind = "custom"
-            self.targets = list(y)
-            self.classes = labels if _fits_classes(labels, n_outputs) else None
-            return
-        if not isinstance(loss, str):
-            raise TypeError(
-                f"loss must be a name or a callable(preds, targets) -> Value, "
-                f"not {type(loss).__name__}"
-            )
-        if loss == "auto":
-            loss = _auto_loss(labels, n_outputs)
-        if loss not in LOSSES:
-            raise ValueError(
-                f"unknown loss {loss!r}; choose one of {', '.join(sorted(LOSSES))} "
-                "or pass a callable(preds, targets) -> Value"
-            )
-        self.name = LOSSES[loss]
-        self.fn = getattr(nn.losses, self.name)
-        self.kind = self.name if self.name not in REGRESSION_LOSSES else "regression"
-        self.classes = labels if self.kind != "regression" else None
-        self.targets = self._adapt(list(y))
-
-    def _adapt(self, y: list) -> list:
-        """The labels as this loss wants them: ±1 for hinge, 0/1 for BCE, indices for CE."""
-        name, n = self.name, self.n_outputs
-        if self.kind in ("hinge", "binary_cross_entropy"):
-            if n != 1:
-                raise ValueError(f"{name} needs a model with one output, this one has {n}")
-            if not _fits_classes(self.classes, 1):
-                raise ValueError(
-                    f"{name} needs two classes labelled 0/1 (or -1/+1), got labels "
-                    f"{_some(set(y))}"
-                )
-            if name == "hinge":
-                return [1.0 if t > 0 else -1.0 for t in y]
-            return [1.0 if t > 0 else 0.0 for t in y]
-        if self.kind == "cross_entropy":
-            if self.classes is None or not _fits_classes(self.classes, n) or n < 2:
-                raise ValueError(
-                    f"cross_entropy needs class indices 0..{n - 1} (one logit per class), "
-                    f"got labels {_some(set(y))} for a model with {n} output(s)"
-                )
-            return [int(t) for t in y]
-        # regression: floats, one-hot for class labels of a multi-output model, rows flattened
-        if n == 1:
-            return [_number(t, "y") if not _is_seq(t) else _single(t) for t in y]
-        if all(_is_seq(t) for t in y):
-            return [[_number(v, "y") for v in t] for t in y]
-        if self.classes is not None and _fits_classes(self.classes, n):
-            return [[1.0 if j == int(t) else 0.0 for j in range(n)] for t in y]
-        raise ValueError(
-            f"{name} with a {n}-output model needs rows of {n} targets or class indices"
-        )
-
-    @property
-    def is_classification(self) -> bool:
-        return self.classes is not None
-
-    def preds_and_targets(self, outputs: list, targets: list) -> tuple[list, list]:
-        """What to hand to the loss function: per-sample outputs, flattened for regression."""
-        if self.kind == "regression" and self.n_outputs > 1:
-            return [v for out in outputs for v in out], [t for row in targets for t in row]
-        return outputs, targets
-
-    def loss_value(self, outputs: list, targets: list) -> Value:
-        preds, targets = self.preds_and_targets(outputs, targets)
-        out = self.fn(preds, targets)
-        if type(out) is not Value:
-            raise TypeError(f"the loss {self.name} must return a Value, not {type(out).__name__}")
-        return out
-
-    def predict(self, output) -> float | int:
-        """The class a model output stands for: score > 0 (one output) or argmax (several)."""
-        if self.n_outputs == 1:
-            return 1 if _data(output) > 0.0 else 0
-        scores = [v.data if type(v) is Value else float(v) for v in output]
-        return max(range(len(scores)), key=scores.__getitem__)
-
-    def accuracy(self, outputs: list, labels: Sequence) -> float | None:
-        """Fraction of samples whose predicted class is their label; None for regression."""
-        if not self.is_classification or not outputs:
-            return None
-        hits = 0
-        for out, label in zip(outputs, labels, strict=True):
-            pred = self.predict(out)
-            truth = (1 if label > 0 else 0) if self.n_outputs == 1 else int(label)
-            hits += pred == truth
-        return hits / len(outputs)
 
 
 @dataclass
@@ -266,11 +151,11 @@ def fit(
     """
     from nn.callbacks import Callback, EarlyStopping, ProgressBar
 
-    X = _rows(X, "X")
-    y = _labels(y, len(X), "y")
-    steps = _count(steps, "steps")
+    X = check_rows(X, "X")
+    y = check_labels(y, len(X), "y")
+    steps = check_count(steps, "steps")
     if batch_size is not None:
-        batch_size = _count(batch_size, "batch_size")
+        batch_size = check_count(batch_size, "batch_size")
         if batch_size == 0:
             raise ValueError("batch_size must be at least 1 (or None for the whole set)")
     if not isinstance(l2, (int, float)) or isinstance(l2, bool) or not l2 >= 0.0:
@@ -370,8 +255,8 @@ def fit(
     if X_val is not None or y_val is not None:
         if X_val is None or y_val is None:
             raise ValueError("pass both X_val and y_val, or neither")
-        X_val = _rows(X_val, "X_val")
-        val = evaluate(model, X_val, _labels(y_val, len(X_val), "y_val"), objective)
+        X_val = check_rows(X_val, "X_val")
+        val = evaluate(model, X_val, check_labels(y_val, len(X_val), "y_val"), objective)
         history.val_loss, history.val_accuracy = val["loss"], val["accuracy"]
     for cb in callbacks:
         cb.on_train_end(history)
@@ -383,8 +268,8 @@ def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective =
 
     The loss is None if it is not finite or cannot be computed (a diverged model).
     """
-    X = _rows(X, "X")
-    y = _labels(y, len(X), "y")
+    X = check_rows(X, "X")
+    y = check_labels(y, len(X), "y")
     if not isinstance(loss, Objective):
         loss = Objective(loss, output_count(model, X[0]), y)
     labels = list(y)
@@ -521,103 +406,6 @@ def _schedule(schedule: Any, optimizer: Any) -> Callable[[int], None] | None:
         optimizer.lr = float(schedule(step))
 
     return set_lr
-
-
-# ---- checking and converting inputs ----
-
-
-def _rows(X: Sequence, what: str) -> list[list[float]]:
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
-        raise TypeError(f"{what} must be a sequence of samples, not {type(X).__name__}")
-    if len(X) == 0:
-        raise ValueError(f"{what} is empty: fit needs at least one sample")
-    rows = []
-    width = None
-    for i, row in enumerate(X):
-        row = [_number(v, f"{what}[{i}]") for v in row] if _is_seq(row) else [_number(row, what)]
-        if width is None:
-            width = len(row)
-        elif len(row) != width:
-            raise ValueError(f"{what}[{i}] has {len(row)} features, {what}[0] has {width}")
-        rows.append(row)
-    return rows
-
-
-def _labels(y: Sequence, n: int, what: str) -> list:
-    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
-        raise TypeError(f"{what} must be a sequence of targets, not {type(y).__name__}")
-    if len(y) != n:
-        raise ValueError(f"X has {n} samples but {what} has {len(y)} targets")
-    out = []
-    for i, t in enumerate(y):
-        if _is_seq(t):
-            out.append([_number(v, f"{what}[{i}]") for v in t])
-        else:
-            value = _number(t, f"{what}[{i}]")
-            out.append(int(value) if value.is_integer() and not isinstance(t, float) else value)
-    return out
-
-
-def _class_labels(y: list) -> list[int] | None:
-    """The sorted distinct labels if every target is a whole number, else None."""
-    seen = set()
-    for t in y:
-        if _is_seq(t) or not float(t).is_integer():
-            return None
-        seen.add(int(t))
-    return sorted(seen)
-
-
-def _fits_classes(labels: list[int] | None, n_outputs: int) -> bool:
-    if labels is None:
-        return False
-    if n_outputs == 1:
-        return set(labels) <= {0, 1} or set(labels) <= {-1, 1}
-    return labels[0] >= 0 and labels[-1] < n_outputs
-
-
-def _auto_loss(labels: list[int] | None, n_outputs: int) -> str:
-    if n_outputs > 1 and _fits_classes(labels, n_outputs):
-        return "cross_entropy"
-    if n_outputs == 1 and _fits_classes(labels, 1) and len(labels) == 2:
-        return "hinge"
-    return "mse"
-
-
-def _number(v, what: str) -> float:
-    if isinstance(v, bool) or isinstance(v, (str, bytes)) or v is None:
-        raise TypeError(f"{what} must hold numbers, found {type(v).__name__}")
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must hold numbers, found {type(v).__name__}") from None
-
-
-def _single(t) -> float:
-    if len(t) != 1:
-        raise ValueError(f"a one-output model needs one target per sample, got {len(t)}")
-    return _number(t[0], "y")
-
-
-def _is_seq(v) -> bool:
-    return hasattr(v, "__len__") and not isinstance(v, (str, bytes))
-
-
-def _data(v) -> float:
-    return v.data if type(v) is Value else float(v)
-
-
-def _some(values: set) -> str:
-    shown = sorted(values, key=repr)[:6]
-    return "{" + ", ".join(map(repr, shown)) + (", ...}" if len(values) > 6 else "}")
-
-
-def _count(n, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be an int, not {type(n).__name__}")
-    if n < 0:
-        raise ValueError(f"{what} must be >= 0, got {n}")
-    return n
 
 
 def _is_terminal(stream) -> bool:
