@@ -4,6 +4,7 @@ import io
 import re
 
 import pytest
+from examples import micrograd_example
 from hypothesis import given
 
 import engine
@@ -23,19 +24,6 @@ backward pass of L = d * f with gradient 1; grad is dL/d node
 6  b          leaf    -3    -4  leaf: nothing to send back
 7  a          leaf     2     6  leaf: nothing to send back
 a node's grad is complete when its row comes; its rule sends local·grad to each parent"""
-
-
-def micrograd_example():
-    """micrograd's first example; by hand: dL/da = 6, dL/db = -4, dL/dc = -2, dL/df = 4."""
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
 
 
 def test_explain_prints_and_returns_the_table_line_by_line(capsys):

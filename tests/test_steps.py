@@ -4,25 +4,13 @@ import gc
 from functools import reduce
 
 import pytest
+from examples import micrograd_example
 from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
 from engine import Step, Value, backward_steps, topological_order
 from engine.testing import expressions
-
-
-def micrograd_example():
-    """micrograd's first example; by hand: dL/da = 6, dL/db = -4, dL/dc = -2, dL/df = 4."""
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
 
 
 def test_str_of_each_step_on_a_hand_checked_example():

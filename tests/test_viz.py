@@ -12,6 +12,7 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from examples import micrograd_example
 
 import engine
 from engine import Value, topological_order
@@ -20,18 +21,6 @@ from engine.viz import CURRENT, LEAF, NEW_GRAD, OUTPUT, PARAM, draw_dot, render_
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def micrograd_example():
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L, dict(a=a, b=b, c=c, d=d, e=e, f=f, L=L)
 
 
 def svg_nodes(svg) -> dict[str, ET.Element]:
