@@ -46,8 +46,7 @@ class Neuron(Module):
     ) -> None:
         self.nin = _check_count(nin, "nin")
         self.activation = _check_activation(activation)
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, not {type(name).__name__}")
+        self.name = _check_name(name)
         rng = _rng(seed, rng)
         prefix = f"{name}." if name else ""
         self.init = _check_init(init)
@@ -58,7 +57,6 @@ class Neuron(Module):
             bound = 1.0 / math.sqrt(nin)
             self.w = [Value(rng.uniform(-bound, bound), f"{prefix}w{i}") for i in range(nin)]
             self.b = Value(rng.uniform(-bound, bound), f"{prefix}b")
-        self.name = name
         self._wb = (*self.w, self.b)
         self._act = ACTIVATIONS[self.activation]
 
@@ -99,15 +97,13 @@ class Layer(Module):
         self.nout = _check_count(nout, "nout")
         self.activation = _check_activation(activation)
         self.init = _check_init(init)
-        if not isinstance(name, str):
-            raise TypeError(f"name must be a str, not {type(name).__name__}")
+        self.name = _check_name(name)
         rng = _rng(seed, rng)
         prefix = f"{name}." if name else ""
         self.neurons = [
             Neuron(nin, activation, init=init, rng=rng, name=f"{prefix}N{j}")
             for j in range(nout)
         ]
-        self.name = name
         self._rows = [n._wb for n in self.neurons]
         self._names = [n.name for n in self.neurons]
         self._act = ACTIVATIONS[self.activation]
@@ -210,6 +206,12 @@ def _check_activation(activation: Any) -> str:
             f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {activation!r}"
         )
     return activation
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, not {type(name).__name__}")
+    return name
 
 
 def _check_init(init: Any) -> str:
