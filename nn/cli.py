@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import os
-import random
 import sys
 import time
 from collections.abc import Sequence
@@ -264,9 +263,7 @@ def train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         X_test = scale(X_test) if X_test is not None else None
 
     model = nn.MLP(plan.n_features, [*plan.hidden, plan.n_outputs], plan.activation,
-                   seed=plan.seed)
-    if plan.init == "micrograd":
-        _micrograd_init(model, plan.seed)
+                   seed=plan.seed, init=plan.init)
     optimizer = _optimizer(plan, model.parameters())
     callbacks = []
     if args.render_every:
@@ -318,16 +315,6 @@ def _schedule(plan: Plan, optimizer):
     if plan.schedule == "cosine":
         return nn.optim.CosineAnnealingLR(optimizer, T_max=steps)
     return None
-
-
-def _micrograd_init(model, seed: int) -> None:
-    """micrograd's initial weights: w ~ U(-1, 1), b = 0 (its demo is tuned for them)."""
-    rng = random.Random(seed)
-    for layer in model.layers:
-        for neuron in layer.neurons:
-            for w in neuron.w:
-                w.data = rng.uniform(-1.0, 1.0)
-            neuron.b.data = 0.0
 
 
 def _scaler(X: list[list[float]]):
