@@ -1,0 +1,218 @@
+# %% [markdown]
+# # 3. Training an MLP
+#
+# Lesson 2 trained one parameter. A multi-layer perceptron (MLP) has hundreds, but training it
+# is the same loop, five steps repeated:
+#
+# 1. **forward**: run every training example through the network to get its score;
+# 2. **loss**: one number that says how wrong the scores are;
+# 3. **backward**: the gradient of the loss with respect to every parameter;
+# 4. **update**: move every parameter a little against its gradient;
+# 5. **repeat** until a stopping criterion holds (the loss is small enough, or a step limit).
+#
+# We write that loop out by hand on a two-moons data set, then hand the same job to
+# `nn.train.fit`, compare optimizers, and look at one example's backward pass.
+
+# %%
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from IPython.display import SVG, display
+
+from engine import explain, no_grad, topological_order
+from engine.viz import render_backward
+from nn import MLP, fit
+from nn.data import make_moons
+from nn.losses import hinge, l2
+from nn.optim import SGD, Adam
+
+plt.rcParams["figure.dpi"] = 72
+
+# %% [markdown]
+# ## The data: two moons
+#
+# 100 points in the plane, two interleaved half circles. No straight line separates them, so
+# a model needs hidden layers to bend its boundary.
+
+# %%
+X, y = make_moons(n_samples=100, noise=0.1, seed=1)
+fig, ax = plt.subplots(figsize=(4.5, 3.5))
+ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="coolwarm", s=20, edgecolors="k",
+           linewidths=0.5)
+ax.set_title("make_moons(n_samples=100, noise=0.1, seed=1)")
+plt.show()
+
+# %% [markdown]
+# ## The model
+#
+# Two inputs, two hidden layers of 16 ReLU neurons, one output: the *score*, positive for one
+# class and negative for the other. Each neuron computes $\mathrm{relu}(w \cdot x + b)$; the
+# weights start random (micrograd's demo setting, $w \sim U(-1, 1)$, $b = 0$).
+
+# %%
+model = MLP(2, [16, 16, 1], init="micrograd", seed=1)
+print(model, "with", len(model.parameters()), "parameters")
+
+# %% [markdown]
+# ## The loss
+#
+# With labels $y_i = \pm 1$ a score $s_i$ is right when $y_i s_i > 0$. The **hinge** loss
+# $\max(0,\ 1 - y_i s_i)$ is zero once an example is right by a margin of 1, and grows
+# linearly the more wrong it is; we average it over the examples. A small **L2** penalty
+# $\lambda \sum p^2$ keeps the weights from growing without need:
+#
+# $$L = \frac{1}{N}\sum_i \max(0,\ 1 - y_i s_i) + \lambda \sum_p p^2, \qquad \lambda = 10^{-4}.$$
+
+# %%
+labels = [1.0 if t == 1 else -1.0 for t in y]  # hinge wants -1 / +1
+
+
+def accuracy(scores, labels):
+    return sum((s.data > 0) == (t > 0) for s, t in zip(scores, labels)) / len(labels)
+
+
+# %% [markdown]
+# ## The five steps, as a plain loop
+#
+# The learning rate starts at 1.0 and decays linearly to 0.1, so early steps move fast and late
+# ones settle. The loop stops when the loss is at most `target` or after `max_steps`.
+
+# %%
+max_steps, target = 100, 0.02
+schedule = lambda step: 1.0 - 0.9 * step / max_steps  # noqa: E731
+params = model.parameters()
+losses = []
+for step in range(max_steps):
+    scores = [model(x) for x in X]                       # 1. forward
+    loss = hinge(scores, labels) + 1e-4 * l2(params)     # 2. loss
+    losses.append(loss.data)
+    if step % 10 == 0:
+        print(f"step {step:3d}  loss {loss.data:.4f}  accuracy {accuracy(scores, labels):.0%}")
+    if loss.data <= target:                              # 5. stop ...
+        print(f"step {step:3d}  loss {loss.data:.4f} <= {target}: stop")
+        break
+    for p in params:                                     # 3. backward
+        p.grad = 0.0
+    loss.backward()
+    lr = schedule(step)
+    for p in params:                                     # 4. update
+        p.data -= lr * p.grad
+                                                         # ... or repeat
+
+# %% [markdown]
+# ## Where the model draws the line
+#
+# The **decision boundary** is where the score crosses zero. We evaluate the model on a grid
+# of points (under `no_grad()`: no graph is recorded, we only want numbers) and colour each
+# point by its score.
+
+# %%
+def plot_boundary(model, X, y, ax, title="", n=50):
+    xs = [-1.6 + 4.2 * i / (n - 1) for i in range(n)]
+    ys = [-1.2 + 2.8 * j / (n - 1) for j in range(n)]
+    with no_grad():
+        scores = [[model([a, b]).data for a in xs] for b in ys]
+    ax.contourf(xs, ys, scores, levels=[-1e9, -1, 0, 1, 1e9], cmap="coolwarm", alpha=0.45)
+    ax.contour(xs, ys, scores, levels=[0.0], colors="k", linewidths=1)
+    ax.scatter([p[0] for p in X], [p[1] for p in X], c=y, cmap="coolwarm", s=14,
+               edgecolors="k", linewidths=0.5)
+    ax.set_title(title, fontsize=10)
+
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+plot_boundary(model, X, y, left, f"after {len(losses) - 1} updates")
+right.plot(losses)
+right.set(yscale="log", xlabel="step", ylabel="loss (log scale)", title="training loss")
+plt.show()
+
+# %% [markdown]
+# ## The same with `nn.train.fit`
+#
+# `fit` is this loop with the bookkeeping done: it converts the 0/1 labels for the hinge loss,
+# adds the L2 term, applies the schedule, checks the stopping criteria, and records a
+# `History`. Given the same starting weights, the same loss and the same schedule, it takes
+# exactly the same steps:
+
+# %%
+model2 = MLP(2, [16, 16, 1], init="micrograd", seed=1)
+history = fit(model2, X, y, loss="hinge", optimizer=SGD(model2.parameters(), lr=1.0),
+              schedule=schedule, steps=max_steps, l2=1e-4, target_loss=target, progress=False)
+print(history.message)
+print("same losses as the plain loop:", history.loss == losses)
+print("same weights:", [p.data for p in model2.parameters()] == [p.data for p in params])
+print(f"final training accuracy {history.train_accuracy:.0%}")
+
+# %% [markdown]
+# ## Optimizers side by side
+#
+# Plain SGD steps along the current gradient only. **Momentum** keeps a running sum of past
+# gradients, $b \leftarrow \mu b + g$, $p \leftarrow p - \eta b$, so steps grow along a
+# direction the gradient keeps pointing in. **Adam** divides each parameter's step by a running
+# size of its own gradients, so every parameter moves at a similar pace. Same model, same start,
+# 80 steps each:
+
+# %%
+optimizers = {
+    "SGD lr=0.1": lambda ps: SGD(ps, lr=0.1),
+    "SGD lr=0.1, momentum 0.9": lambda ps: SGD(ps, lr=0.1, momentum=0.9),
+    "Adam lr=0.05": lambda ps: Adam(ps, lr=0.05),
+}
+runs = {}
+for name, make in optimizers.items():
+    m = MLP(2, [16, 16, 1], init="micrograd", seed=1)
+    runs[name] = (m, fit(m, X, y, loss="hinge", optimizer=make(m.parameters()), steps=80,
+                         l2=1e-4, progress=False))
+
+fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.4))
+for name, (m, h) in runs.items():
+    ax_loss.plot(h.loss, label=name)
+    ax_acc.plot(h.accuracy, label=name)
+ax_loss.set(yscale="log", xlabel="step", ylabel="loss (log scale)")
+ax_acc.set(xlabel="step", ylabel="training accuracy")
+ax_loss.legend(fontsize=8)
+plt.show()
+
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+for ax, (name, (m, h)) in zip(axes, runs.items()):
+    plot_boundary(m, X, y, ax, f"{name}: loss {h.loss[-1]:.3f}")
+plt.show()
+
+# %% [markdown]
+# ## One example's backward pass
+#
+# What does `backward()` do for a single training example? The graph of one example's loss
+# through our 2-16-16-1 network is too big to read:
+
+# %%
+x0, label0 = X[0], labels[0]
+print(len(topological_order(hinge([model(x0)], [label0]))), "Values in one example's loss graph")
+
+# %% [markdown]
+# so we draw the same thing for a network of 2-2-1: each neuron is a `dot` node (its weights
+# and bias against the inputs) and a `relu`; the hinge loss sits on top. `render_backward`
+# draws one frame per step of the backward pass (the node being processed amber, the grads it
+# just wrote green) and an `index.html` player; we render into a temporary folder and show two
+# frames here. Run `render_backward(loss, "backward")` yourself and open
+# `backward/index.html` to play the whole pass.
+
+# %%
+tiny = MLP(2, [2, 1], init="micrograd", seed=3)
+loss0 = hinge([tiny(x0)], [label0])
+loss0.label = "loss"
+with tempfile.TemporaryDirectory() as folder:
+    frames = render_backward(loss0, Path(folder) / "backward", params=tiny.parameters())
+    print(len(frames) - 1, "frames and", frames[-1].name)
+    display(SVG(filename=frames[0]))
+    display(SVG(filename=frames[8]))
+
+# %% [markdown]
+# Frame 0 starts at the loss; frame 8 is inside the hidden layer. The same pass as text:
+
+# %%
+text = explain(loss0)
+
+# %% [markdown]
+# **Try it:** change the learning-rate schedule or `target` in the plain loop, give the model
+# `[4, 1]` or `[32, 32, 1]` neurons, raise the noise of the moons to 0.3, or try
+# `Adam(ps, lr=0.5)` and see how a too-large step shows up in the loss curve.
