@@ -4,11 +4,14 @@
 - neuron.svg: one tanh neuron, tanh(w·x + b), with its parameters coloured as parameters.
 - backward/: every step of the example's backward pass and a player (`backward/index.html`),
   drawn by `engine.viz.render_backward`.
+- decision_boundary.png, loss.png: the main job, `gradstep train` with no flags.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import engine
@@ -48,7 +51,22 @@ def main(directory: Path) -> list[Path]:
     written.append(Path(draw_dot(out, params=params).render(
         outfile=directory / "neuron.svg", cleanup=True)))
     written += render_backward(example(), directory / "backward")
+    written += main_job(directory)
     return written
+
+
+def main_job(directory: Path) -> list[Path]:
+    """Run `gradstep train` (micrograd's demo) and keep its two pictures."""
+    from nn.cli import main as gradstep
+
+    with tempfile.TemporaryDirectory() as temp:
+        run = Path(temp) / "run"
+        if gradstep(["train", "--out", str(run), "--no-progress"]) != 0:
+            raise SystemExit("gradstep train failed")
+        return [
+            Path(shutil.copy(run / name, directory / name))
+            for name in ("decision_boundary.png", "loss.png")
+        ]
 
 
 if __name__ == "__main__":
