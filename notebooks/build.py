@@ -12,6 +12,7 @@ in a fresh kernel (cwd: this folder). Timestamps are left out so a re-run change
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 import time
@@ -21,6 +22,8 @@ HERE = Path(__file__).resolve().parent
 LESSONS = HERE / "lessons"
 KERNEL = "python3"
 CELL_TIMEOUT = 300  # seconds; a lesson as a whole is meant to take well under a minute
+# An object's default repr names its memory address, new on every run ('<... at 0x7f26...>').
+ADDRESS = re.compile(r"^(<[\w.]+(?: object)?) at 0x[0-9a-f]+>$")
 
 
 def lesson_paths() -> list[Path]:
@@ -77,11 +80,16 @@ def execute(nb, timeout: int = CELL_TIMEOUT):
 
 
 def clean(nb):
-    """Drop what changes on every run without saying anything: timestamps, kernel versions."""
+    """Drop what changes on every run without saying anything: timestamps, kernel versions,
+    memory addresses in the plain-text fallback of a picture (e.g. of draw_dot's Digraph)."""
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             cell.outputs = merged_streams(cell.outputs)
+            for out in cell.outputs:
+                text = out.get("data", {}).get("text/plain")
+                if isinstance(text, str) and ADDRESS.match(text):
+                    out.data["text/plain"] = ADDRESS.sub(r"\1>", text)
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 

@@ -123,6 +123,7 @@ def test_committed_notebook_is_a_full_run_of_its_lesson(name):
     assert [c.execution_count for c in cells] == list(range(1, len(cells) + 1))
     assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
     assert not [c for c in nb.cells if "execution" in c.metadata]  # no timestamps committed
+    assert " at 0x" not in printed(nb)  # nor memory addresses, which change on every run
     assert pictures(nb, "image/png") or pictures(nb, "image/svg+xml")
     CLAIMS[name](nb, printed(nb))
 
@@ -138,5 +139,8 @@ def test_notebook_runs_in_a_fresh_kernel(name):
     assert all(c.execution_count for c in cells)
     assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
     # the kernel ran on this interpreter's environment, not some other Python on the PATH
-    assert cells[-1].outputs[0].text.strip() == sys.prefix
+    assert cells[-1].outputs[0].text.strip() == sys.prefix, (
+        "the kernel 'python3' started another Python than the tests' own; "
+        "is there a python3 kernelspec in ~/.local/share/jupyter/kernels?"
+    )
     CLAIMS[name](nb, printed(nb))
