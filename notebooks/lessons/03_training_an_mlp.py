@@ -80,7 +80,7 @@ def accuracy(scores, labels):
 
 # %%
 max_steps, target = 100, 0.02
-schedule = lambda step: 1.0 - 0.9 * step / max_steps  # noqa: E731
+schedule = lambda step: 1.0 - 0.9 * step / max_steps
 params = model.parameters()
 losses = []
 for step in range(max_steps):
@@ -204,10 +204,12 @@ with tempfile.TemporaryDirectory() as folder:
     frames = render_backward(loss0, Path(folder) / "backward", params=tiny.parameters())
     print(len(frames) - 1, "frames and", frames[-1].name)
     display(SVG(filename=frames[0]))
-    display(SVG(filename=frames[8]))
+    display(SVG(filename=frames[7]))
 
 # %% [markdown]
-# Frame 0 starts at the loss; frame 8 is inside the hidden layer. The same pass as text:
+# Frame 0 starts at the loss. Frame 7 is inside the hidden layer: the weighted sum of neuron
+# `L1.N1` sends its gradient to that neuron's two weights and its bias (row 8 below). The same
+# pass as text:
 
 # %%
 text = explain(loss0)
