@@ -1,7 +1,9 @@
 """Pictures of a training run, written to PNG files: curves, a decision boundary, a fitted curve.
 
-matplotlib runs with the Agg backend (no window, works on a server) and is imported only when a
-plot is drawn, so `import nn` stays light. Every file is written whole (temp file + rename).
+Figures are drawn on a bare `matplotlib.figure.Figure`, not through pyplot: no window, works on
+a server, and the caller's backend is left alone (in a notebook, `nn.plots` must not stop its
+figures from showing). matplotlib is imported only when a plot is drawn, so `import nn` stays
+light. Every file is written whole (temp file + rename).
 """
 
 from __future__ import annotations
@@ -15,33 +17,26 @@ from engine import Value, no_grad
 from engine.files import write_atomic
 
 
-def _pyplot():
-    import matplotlib
+def _figure(figsize: tuple[float, float]):
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(figsize=figsize)
 
 
 def _save(fig, path: str | os.PathLike) -> str:
-    plt = _pyplot()
-    try:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     write_atomic(path, buffer.getvalue())
     return os.fspath(path)
 
 
 def loss_curves(history: Any, path: str | os.PathLike, title: str | None = None) -> str:
     """Loss, accuracy (when there is one) and learning rate against the step, stacked panels."""
-    plt = _pyplot()
     steps = list(range(len(history.loss)))
     accuracy = [a for a in history.accuracy if a is not None]
     panels = 3 if accuracy else 2
-    fig, axes = plt.subplots(panels, 1, figsize=(6.4, 2.2 * panels + 0.4), sharex=True)
+    fig = _figure((6.4, 2.2 * panels + 0.4))
+    axes = fig.subplots(panels, 1, sharex=True)
     ax = axes[0]
     ax.plot(steps, history.loss, color="tab:blue", lw=1.5)
     if history.loss and min(history.loss) > 0:
@@ -82,7 +77,6 @@ def decision_boundary(
         raise ValueError("decision_boundary needs 2-D inputs (two features per sample)")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
-    plt = _pyplot()
     xs = [row[0] for row in X]
     ys = [row[1] for row in X]
     pad_x = 0.1 * (max(xs) - min(xs) or 1.0)
@@ -110,7 +104,8 @@ def decision_boundary(
 
     palette = ["tab:blue", "tab:red"] if n_classes == 2 else _TAB10[:n_classes]
     palette = palette + ["tab:gray"] * (n_classes - len(palette))
-    fig, ax = plt.subplots(figsize=(5.6, 5.0))
+    fig = _figure((5.6, 5.0))
+    ax = fig.subplots()
     ax.contourf(gx, gy, classes, levels=[k - 0.5 for k in range(n_classes + 1)],
                 cmap=ListedColormap(palette), alpha=0.3)
     if scores[0] and min(map(min, scores)) < 0.0 < max(map(max, scores)):
@@ -141,12 +136,12 @@ def regression_fit(
     """For 1-D regression: the data as points and the model's prediction as a curve."""
     if not X or len(X[0]) != 1:
         raise ValueError("regression_fit needs 1-D inputs (one feature per sample)")
-    plt = _pyplot()
     xs = [row[0] for row in X]
     grid = _linspace(min(xs), max(xs), resolution)
     with no_grad():
         pred = [_scalar(model([a])) for a in grid]
-    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    fig = _figure((6.0, 4.0))
+    ax = fig.subplots()
     ax.scatter(xs, [float(t) for t in y], s=14, color="tab:blue", alpha=0.7, label="data")
     ax.plot(grid, pred, color="tab:red", lw=2.0, label="model")
     ax.legend(loc="best", fontsize=8)
