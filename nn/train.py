@@ -163,7 +163,7 @@ def fit(
     params = list(model.parameters())
     n_outputs = output_count(model, X[0])
     objective = Objective(loss, n_outputs, y)
-    optimizer = _optimizer(optimizer, params, lr)
+    optimizer = make_optimizer(optimizer, params, lr)
     set_lr = _schedule(schedule, optimizer)
 
     callbacks = list(callbacks)
@@ -367,7 +367,11 @@ def _refill(order: list[int], n: int, rng: random.Random) -> list[int]:
     return order + fresh
 
 
-def _optimizer(optimizer: Any, params: list[Value], lr: float | None):
+def make_optimizer(optimizer: Any, params: list[Value], lr: float | None):
+    """The optimizer to step with, from a name ('sgd', 'adam', 'adamw') or as given.
+
+    fit() and `gradstep train` share it, so a name means the same optimizer in both.
+    """
     import nn.optim
 
     if optimizer is None:
