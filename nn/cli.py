@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gradstep",
         description="gradstep: a scalar autograd engine and a tiny neural-network library.",
     )
+    parser.add_argument("--version", action="version", version=f"gradstep {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     train = commands.add_parser(
@@ -109,3 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gradstep")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"

@@ -167,3 +167,10 @@ def _no_runs_folder_left_in_the_repo():
     if not before and os.path.isdir("runs"):  # a test forgot --out or cwd: clean up, then fail
         shutil.rmtree("runs")
         pytest.fail("a CLI test wrote runs/ into the working directory")
+
+
+def test_version_names_the_installed_package():
+    command = [sys.executable, "-m", "nn", "--version"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "gradstep 0.1.0"
