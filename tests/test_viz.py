@@ -272,7 +272,11 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
     page = (tmp_path / "player" / "index.html").read_text(encoding="utf-8")
     probe = tmp_path / "player" / "probe.html"
     probe.write_text(page.replace("</body>", PROBE), encoding="utf-8")
-    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+    # Flags that keep Chromium off the network: the page must work with none.
+    offline = ["--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--disable-quic", "--no-first-run",
+               f"--user-data-dir={tmp_path / 'profile'}"]
+    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", *offline,
                           "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
                          capture_output=True, text=True, timeout=60)
     found = re.search(r'data-probe="([^"]*)"', run.stdout)
