@@ -16,11 +16,8 @@ from __future__ import annotations
 import math
 
 from engine.value import Value
+from engine.value import _data as data  # a Value's data, or a constant as it is
 from engine.value import sigmoid as _sigmoid_float
-
-
-def data(x) -> float:
-    return x.data if type(x) is Value else x
 
 
 def is_positive(x) -> bool:
