@@ -185,16 +185,17 @@ def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | o
         for p in params:
             p.grad = 0.0
         skipped, root = 0, sample_loss(sample, 0)
-        while max_nodes is not None and len(topological_order(root)) > max_nodes:
+        values = len(topological_order(root))
+        while max_nodes is not None and values > max_nodes:
             if skipped + 1 >= len(getattr(model, "layers", ())):
                 break  # nothing left to leave out: draw_dot says how big it is
             skipped += 1
             root = sample_loss(sample, skipped)
+            values = len(topological_order(root))
         root.label = root.label or "loss"
         root.backward()
         graph = draw_dot(root, max_nodes=max_nodes, params=params)
         data = graph.pipe(format=format, quiet=True)  # dot's layout warnings are not ours to show
-        values = len(topological_order(root))
     finally:
         for p, g in zip(params, saved, strict=True):
             p.grad = g
