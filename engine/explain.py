@@ -13,7 +13,7 @@ import sys
 from typing import TextIO
 
 from engine.graph import operands, topological_order
-from engine.steps import Step, backward_steps, define, elide, factor, number
+from engine.steps import Step, backward_steps, define, elide, factor, keeping_grads, number
 from engine.value import Value
 
 # Local derivative d out / d operand, as text, from the operands' and the output's names.
@@ -47,13 +47,8 @@ def explain(output: Value, gradient: float = 1.0, file: TextIO | None = None) ->
     """
     if type(output) is not Value:
         raise TypeError(f"explain needs a Value, not {type(output).__name__}")
-    order = topological_order(output)
-    saved = [node.grad for node in order]
-    try:
+    with keeping_grads(topological_order(output)):
         steps = list(backward_steps(output, gradient))
-    finally:
-        for node, old in zip(order, saved, strict=True):
-            node.grad = old
     text = table(steps)
     print(text, file=sys.stdout if file is None else file)
     return text

@@ -9,7 +9,8 @@ printed here points at the same box in a picture.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -113,6 +114,18 @@ def _walk(root: Value, gradient: float) -> Iterator[Step]:
             for node, old in zip(order, saved, strict=True):
                 node.grad = old + node.grad
 
+
+
+@contextmanager
+def keeping_grads(nodes: Iterable[Value]) -> Iterator[None]:
+    """Run a backward pass for show: every grad of `nodes` is put back when the block ends."""
+    nodes = list(nodes)
+    saved = [node.grad for node in nodes]
+    try:
+        yield
+    finally:
+        for node, old in zip(nodes, saved, strict=True):
+            node.grad = old
 
 def node_names(order: list[Value]) -> dict[Value, str]:
     """A short, unique name per node: its label, else `v<i>` (i = place in topological order).

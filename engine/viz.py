@@ -23,7 +23,7 @@ import graphviz
 
 from engine.files import write_atomic
 from engine.graph import operands, topological_order
-from engine.steps import Step, backward_steps, define, node_names, number
+from engine.steps import Step, backward_steps, define, keeping_grads, node_names, number
 from engine.value import Value, _to_float
 
 MAX_NODES = 300
@@ -123,18 +123,13 @@ def render_backward(
     stale = _previous_output(directory)
     chosen = _params(params)
 
-    saved = [node.grad for node in order]
     frames, lines, visited = [], [], set()
-    try:
-        with closing(backward_steps(root, gradient)) as steps:
-            for step in steps:
-                visited.add(step.node)
-                drawing = _drawing(order, step.names, root, rankdir, True, chosen, step, visited)
-                frames.append(drawing.pipe(format=format))
-                lines.append(str(step))
-    finally:
-        for node, old in zip(order, saved, strict=True):
-            node.grad = old
+    with keeping_grads(order), closing(backward_steps(root, gradient)) as steps:
+        for step in steps:
+            visited.add(step.node)
+            drawing = _drawing(order, step.names, root, rankdir, True, chosen, step, visited)
+            frames.append(drawing.pipe(format=format))
+            lines.append(str(step))
 
     directory.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames) - 1)))

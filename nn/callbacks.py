@@ -177,11 +177,11 @@ def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | o
     graph's inputs. The model's `.grad`s are put back, so this can run in the middle of training.
     """
     from engine import topological_order
+    from engine.steps import keeping_grads
     from engine.viz import draw_dot
 
     params = model.parameters()
-    saved = [p.grad for p in params]
-    try:
+    with keeping_grads(params):
         for p in params:
             p.grad = 0.0
         skipped, root = 0, sample_loss(sample, 0)
@@ -196,8 +196,5 @@ def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | o
         root.backward()
         graph = draw_dot(root, max_nodes=max_nodes, params=params)
         data = graph.pipe(format=format, quiet=True)  # dot's layout warnings are not ours to show
-    finally:
-        for p, g in zip(params, saved, strict=True):
-            p.grad = g
     write_atomic(path, data)
     return SampleGraph(os.fspath(path), values, skipped)
