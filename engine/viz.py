@@ -26,7 +26,7 @@ from engine.graph import operands, topological_order
 from engine.steps import Step, backward_steps, define, keeping_grads, node_names, number
 from engine.value import Value, _to_float
 
-MAX_NODES = 300
+MAX_NODES = 1000  # Values; past that a graph takes dot long and nobody can read it
 LEAF, PARAM, OUTPUT, PLAIN = "#dcecfb", "#e6dcf5", "#fbe3cf", "#ffffff"
 CURRENT, NEW_GRAD, PENDING, EDGE = "#ffc94d", "#9be59b", "#9a9a9a", "#c2410c"
 FORMATS = ("svg", "png", "jpg", "gif")  # what the player's <img> shows

@@ -1,34 +1,30 @@
 """gradstep's neural-network library, built on `engine`'s public API only.
 
+Three floors: the library here (`Module`, `MLP`, `losses`, `optim`, `data`), the training
+loop in `nn.train` (`fit`, callbacks, plots) on top of it, and the `gradstep` command line in
+`nn.cli` on top of that. A floor never imports the one above it.
+
 >>> from nn import MLP
 >>> model = MLP(2, [16, 16, 1], seed=0)
 """
 
-import importlib
+from nn import data, losses, optim, train
+from nn.mlp import MLP, Layer, Neuron
+from nn.module import Module
+from nn.saving import load
+from nn.train import History, evaluate, fit
 
-# Where each public name lives. Loaded on first use, so `import nn` stays light and a
-# submodule's heavier imports (matplotlib, tqdm) wait until they are needed.
-_NAMES = {
-    "Module": "nn.module",
-    "load": "nn.module",
-    "Neuron": "nn.mlp",
-    "Layer": "nn.mlp",
-    "MLP": "nn.mlp",
-    "fit": "nn.train",
-    "History": "nn.train",
-}
-_SUBMODULES = ("data", "losses", "optim", "train", "callbacks", "cli", "plots")
-
-__all__ = sorted(_NAMES) + list(_SUBMODULES)
-
-
-def __getattr__(name: str):
-    if name in _NAMES:
-        return getattr(importlib.import_module(_NAMES[name]), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"nn.{name}")
-    raise AttributeError(f"module 'nn' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__all__ = [
+    "MLP",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "data",
+    "evaluate",
+    "fit",
+    "load",
+    "losses",
+    "optim",
+    "train",
+]

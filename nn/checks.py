@@ -1,70 +1,164 @@
-"""Checking what `fit` and `evaluate` are given: samples, targets and counts.
+"""Argument checks for all of `nn`, written once: each returns the value converted or raises.
 
-Each helper returns the value converted (fresh lists of floats, int labels kept as ints) or
-raises a TypeError/ValueError that names the argument and says what is allowed.
+A TypeError says the kind was wrong, a ValueError that the value was; both name the argument
+and say what is allowed. Every check takes the argument's name first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import math
+import random
+from collections.abc import Iterable, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+ANY = "(-inf, inf)"
 
 
-def check_rows(X: Sequence, what: str) -> list[list[float]]:
+def check_int(name: str, value: Any, minimum: int = 0, why: str = "") -> int:
+    """`value` as an int >= minimum (a bool is refused: `True` samples is a slip, not a count)."""
+    allowed = f"an int >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be {allowed}, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {allowed}{why}, got {value}")
+    return int(value)
+
+
+def check_real(name: str, value: Any, interval: str = ANY, why: str = "") -> float:
+    """`value` as a finite float inside `interval`, written as in maths: "[0, 1)", "(0, inf)"."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, not {type(value).__name__}")
+    x = float(value)
+    if not (math.isfinite(x) and _inside(x, interval)):
+        raise ValueError(f"{name} must be {_allowed(interval)}{why}, got {x!r}")
+    return x
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """`value` if it is one of `choices` (a table's keys), else a ValueError listing them."""
+    choices = list(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_str(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def make_rng(seed: Any = None, rng: random.Random | None = None) -> random.Random:
+    """A private generator from `seed` (or `rng` as given): the global `random` is left alone."""
+    if rng is not None:
+        if seed is not None:
+            raise ValueError("give either seed or rng, not both")
+        if not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, not {type(rng).__name__}")
+        return rng
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(
+            f"seed must be an int (or None for fresh randomness), not {type(seed).__name__}"
+        )
+    return random.Random(seed)
+
+
+def is_sequence(value: Any) -> bool:
+    """True for a row of numbers (anything with a length that is not text)."""
+    return hasattr(value, "__len__") and not isinstance(value, (str, bytes))
+
+
+def check_number(name: str, value: Any) -> float:
+    """One entry of a data set as a float; a bool, a string or None is a slip, not a number."""
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise TypeError(f"{name} must hold numbers, found {type(value).__name__}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must hold numbers, found {type(value).__name__}") from None
+
+
+def check_rows(name: str, X: Any, empty_ok: bool = False) -> list[list[float]]:
     """`X` as fresh rows of floats, all the same width; a bare number is a one-feature row."""
-    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
-        raise TypeError(f"{what} must be a sequence of samples, not {type(X).__name__}")
-    if len(X) == 0:
-        raise ValueError(f"{what} is empty: fit needs at least one sample")
+    if not is_sequence(X):
+        kind = type(X).__name__
+        raise TypeError(f"{name} must be a list of samples (rows of numbers), not {kind}")
+    if len(X) == 0 and not empty_ok:
+        raise ValueError(f"{name} is empty: it needs at least one sample")
     rows = []
-    width = None
     for i, row in enumerate(X):
         if is_sequence(row):
-            row = [check_number(v, f"{what}[{i}]") for v in row]
+            row = [check_number(f"{name}[{i}]", v) for v in row]
         else:
-            row = [check_number(row, what)]
-        if width is None:
-            width = len(row)
-        elif len(row) != width:
-            raise ValueError(f"{what}[{i}] has {len(row)} features, {what}[0] has {width}")
+            row = [check_number(f"{name}[{i}]", row)]
+        if rows and len(row) != len(rows[0]):
+            raise ValueError(
+                f"every row of {name} must have the same length: {name}[0] has {len(rows[0])}, "
+                f"{name}[{i}] has {len(row)}"
+            )
         rows.append(row)
     return rows
 
 
-def check_labels(y: Sequence, n: int, what: str) -> list:
+def check_targets(name: str, y: Any, n: int) -> list:
     """`y` as `n` targets: floats, or rows of them; whole numbers that were not floats stay ints."""
-    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
-        raise TypeError(f"{what} must be a sequence of targets, not {type(y).__name__}")
+    if not is_sequence(y):
+        raise TypeError(f"{name} must be a sequence of targets, not {type(y).__name__}")
     if len(y) != n:
-        raise ValueError(f"X has {n} samples but {what} has {len(y)} targets")
+        raise ValueError(f"X has {n} samples but {name} has {len(y)} targets")
     out = []
     for i, t in enumerate(y):
         if is_sequence(t):
-            out.append([check_number(v, f"{what}[{i}]") for v in t])
+            out.append([check_number(f"{name}[{i}]", v) for v in t])
         else:
-            value = check_number(t, f"{what}[{i}]")
+            value = check_number(f"{name}[{i}]", t)
             out.append(int(value) if value.is_integer() and not isinstance(t, float) else value)
     return out
 
 
-def check_number(v, what: str) -> float:
-    """`v` as a float; a bool, a string or None is a slip, not a number."""
-    if isinstance(v, bool) or isinstance(v, (str, bytes)) or v is None:
-        raise TypeError(f"{what} must hold numbers, found {type(v).__name__}")
+def check_length(name: str, x: Any, n: int) -> None:
+    """`x` must be a sequence of `n` inputs (one sample for a model with `n` inputs)."""
     try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must hold numbers, found {type(v).__name__}") from None
+        size = len(x)
+    except TypeError:
+        raise TypeError(
+            f"{name} input must be a list of {n} numbers or Values, not {type(x).__name__}"
+        ) from None
+    if size != n:
+        raise ValueError(f"{name} expects {n} inputs, got {size}")
 
 
-def is_sequence(v) -> bool:
-    """True for a row of numbers (anything with a length that is not text)."""
-    return hasattr(v, "__len__") and not isinstance(v, (str, bytes))
+def check_sequence(name: str, xs: Any) -> Sequence:
+    """`xs` as given, if it is a list-like sequence (not text)."""
+    if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
+        raise TypeError(f"{name} must be a list, not {type(xs).__name__}")
+    return xs
 
 
-def check_count(n, what: str) -> int:
-    """`n` as an int >= 0 (bools refused)."""
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be an int, not {type(n).__name__}")
-    if n < 0:
-        raise ValueError(f"{what} must be >= 0, got {n}")
-    return n
+# ---- intervals ----
+
+
+@functools.cache
+def _bounds(interval: str) -> tuple[bool, float, float, bool]:
+    low, high = interval[1:-1].split(",")
+    return interval[0] == "[", float(low), float(high), interval[-1] == "]"
+
+
+def _inside(x: float, interval: str) -> bool:
+    closed_low, low, high, closed_high = _bounds(interval)
+    above = x >= low if closed_low else x > low
+    below = x <= high if closed_high else x < high
+    return above and below
+
+
+def _allowed(interval: str) -> str:
+    closed_low, low, high, closed_high = _bounds(interval)
+    if math.isinf(low) and math.isinf(high):
+        return "a finite number"
+    if math.isinf(high):
+        return f"a finite number {'>=' if closed_low else '>'} {low:g}"
+    if math.isinf(low):
+        return f"a finite number {'<=' if closed_high else '<'} {high:g}"
+    return f"in {interval}"

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine import Value, dot, matvec
+from nn.checks import check_choice, check_int, check_length, check_str, make_rng
 from nn.module import Module
 
 # Activation name -> the Value method that applies it (None: the identity).
@@ -44,12 +45,12 @@ class Neuron(Module):
         rng: random.Random | None = None,
         name: str = "",
     ) -> None:
-        self.nin = _check_count(nin, "nin")
-        self.activation = _check_activation(activation)
-        self.name = _check_name(name)
-        rng = _rng(seed, rng)
+        self.nin = check_int("nin", nin, 1)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.name = check_str("name", name)
+        rng = make_rng(seed, rng)
         prefix = f"{name}." if name else ""
-        self.init = _check_init(init)
+        self.init = check_choice("init", init, INITS)
         if init == "micrograd":  # micrograd's w ~ U(-1, 1), b = 0: its moons demo is tuned for it
             self.w = [Value(rng.uniform(-1.0, 1.0), f"{prefix}w{i}") for i in range(nin)]
             self.b = Value(0.0, f"{prefix}b")
@@ -61,7 +62,7 @@ class Neuron(Module):
         self._act = ACTIVATIONS[self.activation]
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
-        _check_length(x, self.nin, "Neuron")
+        check_length("Neuron", x, self.nin)
         return self._forward([*x, 1.0])
 
     def _forward(self, x1: list) -> Value:
@@ -93,12 +94,12 @@ class Layer(Module):
         rng: random.Random | None = None,
         name: str = "",
     ) -> None:
-        self.nin = _check_count(nin, "nin")
-        self.nout = _check_count(nout, "nout")
-        self.activation = _check_activation(activation)
-        self.init = _check_init(init)
-        self.name = _check_name(name)
-        rng = _rng(seed, rng)
+        self.nin = check_int("nin", nin, 1)
+        self.nout = check_int("nout", nout, 1)
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.init = check_choice("init", init, INITS)
+        self.name = check_str("name", name)
+        rng = make_rng(seed, rng)
         prefix = f"{name}." if name else ""
         self.neurons = [
             Neuron(nin, activation, init=init, rng=rng, name=f"{prefix}N{j}")
@@ -109,7 +110,7 @@ class Layer(Module):
         self._act = ACTIVATIONS[self.activation]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
-        _check_length(x, self.nin, "Layer")
+        check_length("Layer", x, self.nin)
         return self._forward([*x, 1.0])
 
     def _forward(self, x1: list) -> list[Value]:
@@ -148,7 +149,7 @@ class MLP(Module):
         *,
         init: str = "scaled",
     ) -> None:
-        self.nin = _check_count(nin, "nin")
+        self.nin = check_int("nin", nin, 1)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence):
             raise TypeError(
                 "nouts must be a list of layer sizes such as [16, 16, 1], "
@@ -156,10 +157,10 @@ class MLP(Module):
             )
         if len(nouts) == 0:
             raise ValueError("nouts must name at least one layer size, e.g. [16, 16, 1]")
-        self.nouts = [_check_count(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
-        self.activation = _check_activation(activation)
-        self.init = _check_init(init)
-        rng = _rng(seed, None)
+        self.nouts = [check_int(f"nouts[{i}]", n, 1) for i, n in enumerate(nouts)]
+        self.activation = check_choice("activation", activation, ACTIVATIONS)
+        self.init = check_choice("init", init, INITS)
+        rng = make_rng(seed)
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
@@ -176,7 +177,7 @@ class MLP(Module):
         self._single = self.nouts[-1] == 1
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
-        _check_length(x, self.nin, "MLP")
+        check_length("MLP", x, self.nin)
         for layer in self.layers:
             x = layer._forward([*x, 1.0])
         return x[0] if self._single else x
@@ -190,54 +191,3 @@ class MLP(Module):
     def __repr__(self) -> str:
         init = "" if self.init == "scaled" else f", init={self.init!r}"
         return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}{init})"
-
-
-def _check_count(n: Any, what: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{what} must be a positive int, not {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{what} must be a positive int, got {n}")
-    return n
-
-
-def _check_activation(activation: Any) -> str:
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(
-            f"activation must be one of {', '.join(map(repr, ACTIVATIONS))}; got {activation!r}"
-        )
-    return activation
-
-
-def _check_name(name: Any) -> str:
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, not {type(name).__name__}")
-    return name
-
-
-def _check_init(init: Any) -> str:
-    if not isinstance(init, str) or init not in INITS:
-        raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}; got {init!r}")
-    return init
-
-
-def _rng(seed: Any, rng: random.Random | None) -> random.Random:
-    if rng is not None:
-        if seed is not None:
-            raise ValueError("give either seed or rng, not both")
-        if not isinstance(rng, random.Random):
-            raise TypeError(f"rng must be a random.Random, not {type(rng).__name__}")
-        return rng
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
-    return random.Random(seed)  # our own generator: the global `random` state is left alone
-
-
-def _check_length(x: Any, nin: int, who: str) -> None:
-    try:
-        n = len(x)
-    except TypeError:
-        raise TypeError(
-            f"{who} input must be a list of {nin} numbers or Values, not {type(x).__name__}"
-        ) from None
-    if n != nin:
-        raise ValueError(f"{who} expects {nin} inputs, got {n}")

@@ -26,9 +26,6 @@ from engine.files import write_atomic
 
 VERSION = 1
 
-# Saved format name -> Module subclass that reads it back, filled by subclasses that set `format`.
-_FORMATS: dict[str, type[Module]] = {}
-
 
 class Module(ABC):
     """Base of models and their parts: subclasses give `__call__` and `parameters()`.
@@ -38,11 +35,6 @@ class Module(ABC):
     """
 
     format: str | None = None
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("format"):
-            _FORMATS[cls.format] = cls
 
     @abstractmethod
     def __call__(self, x):
@@ -84,8 +76,8 @@ class Module(ABC):
         if missing or unexpected:
             raise ValueError(
                 f"state does not fit this {type(self).__name__} ({len(labels)} parameters, "
-                f"state has {len(state)}): missing {_names(missing)}, "
-                f"unexpected {_names(unexpected)}"
+                f"state has {len(state)}): missing {quoted_names(missing)}, "
+                f"unexpected {quoted_names(unexpected)}"
             )
         bad = [
             name
@@ -94,7 +86,7 @@ class Module(ABC):
         ]
         if bad:
             kinds = sorted({type(state[name]).__name__ for name in bad})
-            raise TypeError(f"state values must be real numbers; {_names(bad)} are {kinds}")
+            raise TypeError(f"state values must be real numbers; {quoted_names(bad)} are {kinds}")
         values = [float(state[name]) for name in labels]
         for p, x in zip(params, values, strict=True):
             p.data = x
@@ -122,7 +114,7 @@ class Module(ABC):
         if bad:
             raise ValueError(
                 "cannot save a model with non-finite parameters (JSON has no NaN/inf): "
-                + _names(bad)
+                + quoted_names(bad)
             )
         document = {"format": self.format, "version": VERSION, **self.config(), "state": state}
         text = json.dumps(document, indent=1, allow_nan=False) + "\n"
@@ -136,40 +128,9 @@ class Module(ABC):
         return f"{type(self).__name__}({args})"
 
 
-def load(path: str | os.PathLike) -> Module:
-    """Rebuild a model saved by `Module.save` (e.g. an `MLP`) from its JSON file."""
-    import nn.mlp  # noqa: F401 - registers the "gradstep.mlp" format
-
-    path = os.fspath(path)
-    with open(path, encoding="utf-8") as file:
-        try:
-            document = json.load(file)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path} is not a saved model: invalid JSON ({error})") from None
-    if not isinstance(document, dict) or "format" not in document:
-        raise ValueError(f"{path} is not a saved model: no 'format' field")
-    kind = document["format"]
-    if kind not in _FORMATS:
-        raise ValueError(f"{path}: unknown format {kind!r}; known formats: {sorted(_FORMATS)}")
-    if document.get("version") != VERSION:
-        raise ValueError(
-            f"{path}: format version {document.get('version')!r} is not supported "
-            f"(this gradstep reads version {VERSION})"
-        )
-    if not isinstance(document.get("state"), dict):
-        raise ValueError(f"{path}: no 'state' object with the parameters")
-    config = {k: v for k, v in document.items() if k not in ("format", "version", "state")}
-    cls = _FORMATS[kind]
-    try:
-        model = cls.from_config(config)
-        model.load_state_dict(document["state"])
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{path}: {error}") from None
-    return model
-
-
-def _names(names: list[str], limit: int = 8) -> str:
-    if not names:
+def quoted_names(items: list[str], limit: int = 8) -> str:
+    """At most `limit` names, quoted: `'a', 'b' and 3 more` (or `none`)."""
+    if not items:
         return "none"
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    shown = ", ".join(repr(n) for n in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

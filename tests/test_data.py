@@ -354,10 +354,10 @@ BAD_CALLS = [
     (make_sine, {"noise": -1}, ValueError, r"noise must be a finite number >= 0"),
     (load_iris, {"standardize": "yes"}, TypeError, r"standardize must be True or False"),
     (load_digits, {"standardize": 1}, TypeError, r"standardize must be True or False"),
-    (standardize, {"X": []}, ValueError, r"at least one row"),
+    (standardize, {"X": []}, ValueError, r"X is empty: it needs at least one sample"),
     (standardize, {"X": [[1, 2], [3]]}, ValueError, r"same length"),
-    (standardize, {"X": [[1, "a"]]}, TypeError, r"X\[0\] must contain only numbers"),
-    (standardize, {"X": 5}, TypeError, r"X must be a list of rows"),
+    (standardize, {"X": [[1, "a"]]}, TypeError, r"X\[0\] must hold numbers, found str"),
+    (standardize, {"X": 5}, TypeError, r"X must be a list of samples"),
 ]
 _X, _Y = tagged(10)
 BAD_SPLITS = [

@@ -259,14 +259,14 @@ def test_non_list_input_is_a_type_error():
 @pytest.mark.parametrize(
     "args, kwargs, error, message",
     [
-        ((0, [1]), {}, ValueError, "nin must be a positive int, got 0"),
-        ((2.0, [1]), {}, TypeError, "nin must be a positive int, not float"),
+        ((0, [1]), {}, ValueError, "nin must be an int >= 1, got 0"),
+        ((2.0, [1]), {}, TypeError, "nin must be an int >= 1, not float"),
         ((2, []), {}, ValueError, "at least one layer size"),
         ((2, 3), {}, TypeError, "nouts must be a list of layer sizes"),
-        ((2, [3, 0]), {}, ValueError, r"nouts\[1\] must be a positive int, got 0"),
-        ((2, [3, True]), {}, TypeError, r"nouts\[1\] must be a positive int, not bool"),
+        ((2, [3, 0]), {}, ValueError, r"nouts\[1\] must be an int >= 1, got 0"),
+        ((2, [3, True]), {}, TypeError, r"nouts\[1\] must be an int >= 1, not bool"),
         ((2, [1]), {"activation": "gelu"}, ValueError, "'relu', 'tanh', 'sigmoid', 'linear'"),
-        ((2, [1]), {"seed": "x"}, TypeError, "seed must be an int or None"),
+        ((2, [1]), {"seed": "x"}, TypeError, r"seed must be an int \(or None"),
         ((2, [1]), {"init": "xavier"}, ValueError, "init must be one of 'scaled', 'micrograd'"),
     ],
 )

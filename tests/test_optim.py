@@ -249,14 +249,14 @@ def test_a_generator_of_parameters_is_fine():
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda ps: SGD(ps, lr=-0.1), "lr must be a number >= 0"),
-        (lambda ps: SGD(ps, lr=math.nan), "lr must be a number >= 0"),
-        (lambda ps: SGD(ps, lr=0.1, momentum=-0.5), "momentum must be a number >= 0"),
+        (lambda ps: SGD(ps, lr=-0.1), "lr must be a finite number >= 0"),
+        (lambda ps: SGD(ps, lr=math.nan), "lr must be a finite number >= 0"),
+        (lambda ps: SGD(ps, lr=0.1, momentum=-0.5), "momentum must be a finite number >= 0"),
         (lambda ps: SGD(ps, lr=0.1, nesterov=True), "nesterov momentum needs momentum > 0"),
         (lambda ps: SGD(ps, lr=0.1, weight_decay=-1), "weight_decay"),
         (lambda ps: Adam(ps, betas=(0.9, 1.0)), r"betas\[1\] must be in \[0, 1\)"),
         (lambda ps: Adam(ps, betas=(-0.1, 0.9)), r"betas\[0\] must be in \[0, 1\)"),
-        (lambda ps: Adam(ps, eps=0.0), "eps must be a number > 0"),
+        (lambda ps: Adam(ps, eps=0.0), "eps must be a finite number > 0"),
         (lambda ps: AdamW(ps, weight_decay=-0.01), "weight_decay"),
     ],
 )
@@ -266,7 +266,7 @@ def test_bad_hyperparameters_are_value_errors(make, message):
 
 
 def test_wrong_types_are_type_errors():
-    with pytest.raises(TypeError, match="lr must be a number, not str"):
+    with pytest.raises(TypeError, match="lr must be a real number, not str"):
         SGD([Value(1.0)], lr="0.1")
     with pytest.raises(TypeError, match="betas must be a pair"):
         Adam([Value(1.0)], betas=0.9)

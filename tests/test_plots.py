@@ -1,9 +1,10 @@
-"""nn.plots writes real PNGs and leaves the caller's matplotlib backend alone."""
+"""nn.train.plots writes real PNGs and leaves the caller's matplotlib backend alone."""
 
 import matplotlib
 
-from nn import MLP, fit, plots
+from nn import MLP, fit
 from nn.data import make_moons
+from nn.train import plots
 
 
 def test_plots_write_pngs_without_switching_the_backend(tmp_path):

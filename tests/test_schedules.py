@@ -97,11 +97,11 @@ def test_schedules_check_their_arguments():
     opt = SGD([Value(0.0)], lr=1.0)
     with pytest.raises(TypeError, match="optimizer from nn.optim"):
         StepLR("sgd", step_size=1)
-    with pytest.raises(ValueError, match="step_size must be a positive int"):
+    with pytest.raises(ValueError, match="step_size must be an int >= 1"):
         StepLR(opt, step_size=0)
-    with pytest.raises(TypeError, match="step_size must be a positive int"):
+    with pytest.raises(TypeError, match="step_size must be an int >= 1"):
         StepLR(opt, step_size=1.5)
-    with pytest.raises(ValueError, match="gamma must be a number > 0"):
+    with pytest.raises(ValueError, match="gamma must be a finite number > 0"):
         ExponentialLR(opt, gamma=0.0)
     with pytest.raises(ValueError, match="T_max"):
         CosineAnnealingLR(opt, T_max=0)

@@ -8,10 +8,10 @@ import pytest
 
 import engine
 import nn
-from nn.callbacks import Callback
 from nn.data import load_iris, make_moons, make_sine, make_xor, train_test_split
 from nn.optim import SGD, Adam, LinearLR
 from nn.train import History, evaluate, fit
+from nn.train.callbacks import Callback
 
 
 class Snapshots(Callback):
@@ -269,7 +269,7 @@ def test_hinge_with_three_classes_says_what_to_use():
 
 def test_bad_optimizer_and_lr_combinations_are_refused():
     model = nn.MLP(2, [1], seed=0)
-    with pytest.raises(ValueError, match="sgd, adam, adamw"):
+    with pytest.raises(ValueError, match="'sgd', 'adam', 'adamw'"):
         fit(model, [[0, 0]], [1], optimizer="rmsprop", progress=False)
     with pytest.raises(ValueError, match="lr goes to the optimizer"):
         fit(model, [[0, 0]], [1], optimizer=Adam(model.parameters()), lr=0.1, progress=False)

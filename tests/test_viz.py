@@ -89,12 +89,12 @@ def test_draw_dot_shows_itself_in_jupyter_as_svg():
 
 def test_a_graph_past_max_nodes_is_refused_with_its_size_and_what_to_do():
     x = Value(1.0)
-    for _ in range(300):
+    for _ in range(1000):
         x = x + 1.0
-    with pytest.raises(ValueError, match=r"301 Values, more than max_nodes=300.*max_nodes=301"):
+    with pytest.raises(ValueError, match=r"1001 Values, more than max_nodes=1000.*max_nodes=1001"):
         draw_dot(x)
-    # 300 additions: each has operand -> op, constant -> op and op -> result.
-    assert draw_dot(x, max_nodes=None).source.count("->") == 900
+    # 1000 additions: each has operand -> op, constant -> op and op -> result.
+    assert draw_dot(x, max_nodes=None).source.count("->") == 3000
     with pytest.raises(ValueError, match="max_nodes"):
         render_backward(x, "unused", max_nodes=10)
 

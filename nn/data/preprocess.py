@@ -3,7 +3,7 @@
 import math
 from collections.abc import Sequence
 
-from nn.data._checks import check_rows
+from nn.checks import check_rows
 
 
 def standardize(X: Sequence[Sequence[float]]) -> list[list[float]]:

@@ -4,7 +4,7 @@ import math
 from collections.abc import Sequence
 from typing import TypeVar
 
-from nn.data._checks import make_rng
+from nn.checks import make_rng
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ import math
 import random
 from collections.abc import Sequence
 
-from nn.data._checks import check_int, check_real, check_rows, make_rng, split_counts
+from nn.checks import check_int, check_real, check_rows, make_rng
 
 Dataset = tuple[list[list[float]], list[int]]
 
@@ -30,9 +30,14 @@ def _noisy_shuffled(points: list[list[float]], labels: list, noise: float, rng: 
     return [X[i] for i in order], [labels[i] for i in order]
 
 
+def split_counts(n: int, k: int) -> list[int]:
+    """`n` samples shared among `k` classes as evenly as possible (the first ones get the extra)."""
+    return [n // k + (1 if j < n % k else 0) for j in range(k)]
+
+
 def _check_common(fn: str, n_samples: object, noise: object, n_classes: int) -> tuple[int, float]:
     n = check_int("n_samples", n_samples, n_classes, f" (one sample per class at least in {fn})")
-    return n, check_real("noise", noise, 0.0)
+    return n, check_real("noise", noise, "[0, inf)")
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int | None = 0) -> Dataset:
@@ -56,7 +61,7 @@ def make_circles(
     The boundary is round: a linear model fails, one hidden layer of a few units suffices.
     """
     n, noise = _check_common("make_circles", n_samples, noise, 2)
-    factor = check_real("factor", factor, 0.0)
+    factor = check_real("factor", factor, "[0, inf)")
     if factor >= 1:
         raise ValueError(f"factor must be in [0, 1) (the inner circle's radius), got {factor}")
     rng = make_rng(seed)
@@ -135,7 +140,7 @@ def make_blobs(
     themselves (any dimension); the easiest problem here, good for a first run.
     """
     points_c = _blob_centers(centers)
-    std = check_real("std", std, 0.0)
+    std = check_real("std", std, "[0, inf)")
     n = check_int("n_samples", n_samples, len(points_c), " (one sample per blob at least)")
     rng = make_rng(seed)
     points, labels = [], []
@@ -153,7 +158,7 @@ def make_sine(
     X is `[[x], ...]` (one feature) and y a list of floats.
     """
     n = check_int("n_samples", n_samples, 1)
-    noise = check_real("noise", noise, 0.0)
+    noise = check_real("noise", noise, "[0, inf)")
     rng = make_rng(seed)
     xs = [rng.uniform(-3.0, 3.0) for _ in range(n)]
     return [[x] for x in xs], [math.sin(x) + (rng.gauss(0.0, noise) if noise else 0.0) for x in xs]

@@ -8,6 +8,7 @@
 """
 
 from nn.optim.adam import Adam, AdamW
+from nn.optim.names import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 from nn.optim.optimizer import Optimizer
 from nn.optim.schedules import (
     CosineAnnealingLR,
@@ -26,6 +27,10 @@ __all__ = [
     "ExponentialLR",
     "LRScheduler",
     "LinearLR",
+    "OPTIMIZERS",
+    "SCHEDULES",
     "Optimizer",
     "StepLR",
+    "make_optimizer",
+    "make_schedule",
 ]

@@ -10,7 +10,8 @@ import math
 from collections.abc import Iterable
 
 from engine import Value
-from nn.optim.optimizer import Optimizer, check_number
+from nn.checks import check_real
+from nn.optim.optimizer import Optimizer
 
 
 class Adam(Optimizer):
@@ -39,13 +40,11 @@ class Adam(Optimizer):
         ) != 2:
             raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
         self.betas = tuple(
-            check_number(b, f"betas[{i}]", lambda x: 0.0 <= x < 1.0, "in [0, 1)")
+            check_real(f"betas[{i}]", b, "[0, 1)")
             for i, b in enumerate(betas)
         )
-        self.eps = check_number(eps, "eps", lambda x: x > 0.0, "a number > 0")
-        self.weight_decay = check_number(
-            weight_decay, "weight_decay", lambda x: x >= 0.0, "a number >= 0"
-        )
+        self.eps = check_real("eps", eps, "(0, inf)")
+        self.weight_decay = check_real("weight_decay", weight_decay, "[0, inf)")
         self.exp_avg = [0.0] * len(self.params)  # m: running mean of g
         self.exp_avg_sq = [0.0] * len(self.params)  # v: running mean of g²
 

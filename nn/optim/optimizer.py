@@ -6,12 +6,11 @@ Per-parameter state (momentum, moments) lives in lists aligned with `params`.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
-from numbers import Real
+from collections.abc import Iterable
 from typing import Any
 
 from engine import Value
+from nn.checks import check_int, check_real
 
 
 class Optimizer:
@@ -29,7 +28,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = check_number(value, "lr", lambda x: x >= 0.0, "a number >= 0")
+        self._lr = check_real("lr", value, "[0, inf)")
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0.0 (backward adds into `.grad`)."""
@@ -59,10 +58,8 @@ class Optimizer:
             raise ValueError(
                 f"{type(self).__name__} state needs keys {sorted(expected)}, got {sorted(state)}"
             )
-        lr = check_number(state["lr"], "lr", lambda x: x >= 0.0, "a number >= 0")
-        steps = state["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"steps must be an int >= 0, got {steps!r}")
+        lr = check_real("lr", state["lr"], "[0, inf)")
+        steps = check_int("steps", state["steps"])
         buffers = {}
         for name in self._buffers:
             values = state[name]
@@ -71,7 +68,7 @@ class Optimizer:
                     f"{name} must be a list of {len(self.params)} numbers (one per parameter)"
                 )
             buffers[name] = [
-                check_number(x, f"{name}[{i}]", lambda x: True, "finite")
+                check_real(f"{name}[{i}]", x)
                 for i, x in enumerate(values)
             ]
         self.lr, self.steps = lr, steps
@@ -107,13 +104,3 @@ def _check_params(params: Any) -> list[Value]:
             )
         seen.add(id(p))
     return params
-
-
-def check_number(value: Any, name: str, ok: Callable[[float], bool], allowed: str) -> float:
-    """`value` as a float if it is a finite real number with ok(value), else a clear error."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
-    value = float(value)
-    if not (math.isfinite(value) and ok(value)):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return value

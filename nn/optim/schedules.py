@@ -19,9 +19,9 @@ Each follows the closed form in PyTorch's docs, as a function of the step count 
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
-from nn.optim.optimizer import Optimizer, check_number
+from nn.checks import check_int, check_real
+from nn.optim.optimizer import Optimizer
 
 
 class LRScheduler:
@@ -64,8 +64,8 @@ class StepLR(LRScheduler):
     """Multiply the lr by `gamma` every `step_size` steps."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _check_count(step_size, "step_size")
-        self.gamma = check_number(gamma, "gamma", lambda x: x > 0.0, "a number > 0")
+        self.step_size = check_int("step_size", step_size, 1)
+        self.gamma = check_real("gamma", gamma, "(0, inf)")
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
@@ -76,7 +76,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the lr by `gamma` every step."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = check_number(gamma, "gamma", lambda x: x > 0.0, "a number > 0")
+        self.gamma = check_real("gamma", gamma, "(0, inf)")
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
@@ -87,8 +87,8 @@ class CosineAnnealingLR(LRScheduler):
     """Half a cosine from base_lr down to `eta_min` over `T_max` steps (then back up)."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:  # noqa: N803
-        self.T_max = _check_count(T_max, "T_max")
-        self.eta_min = check_number(eta_min, "eta_min", lambda x: x >= 0.0, "a number >= 0")
+        self.T_max = check_int("T_max", T_max, 1)
+        self.eta_min = check_real("eta_min", eta_min, "[0, inf)")
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
@@ -107,23 +107,11 @@ class LinearLR(LRScheduler):
         end_factor: float = 1.0,
         total_iters: int = 5,
     ) -> None:
-        self.start_factor = check_number(
-            start_factor, "start_factor", lambda x: 0.0 < x <= 1.0, "in (0, 1]"
-        )
-        self.end_factor = check_number(
-            end_factor, "end_factor", lambda x: 0.0 <= x <= 1.0, "in [0, 1]"
-        )
-        self.total_iters = _check_count(total_iters, "total_iters")
+        self.start_factor = check_real("start_factor", start_factor, "(0, 1]")
+        self.end_factor = check_real("end_factor", end_factor, "[0, 1]")
+        self.total_iters = check_int("total_iters", total_iters, 1)
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
         fraction = min(t, self.total_iters) / self.total_iters
         return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
-
-
-def _check_count(n, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, Integral):
-        raise TypeError(f"{name} must be a positive int, not {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n}")
-    return int(n)

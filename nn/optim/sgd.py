@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from engine import Value
-from nn.optim.optimizer import Optimizer, check_number
+from nn.checks import check_real
+from nn.optim.optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -33,15 +34,13 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = check_number(momentum, "momentum", lambda x: x >= 0.0, "a number >= 0")
+        self.momentum = check_real("momentum", momentum, "[0, inf)")
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, not {type(nesterov).__name__}")
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov momentum needs momentum > 0 (as in PyTorch)")
         self.nesterov = nesterov
-        self.weight_decay = check_number(
-            weight_decay, "weight_decay", lambda x: x >= 0.0, "a number >= 0"
-        )
+        self.weight_decay = check_real("weight_decay", weight_decay, "[0, inf)")
         # Starting at 0.0, momentum·b + g gives b = g exactly on the first step.
         self.momentum_buffer = [0.0] * len(self.params)
 

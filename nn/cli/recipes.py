@@ -6,8 +6,13 @@ A flag the user gives wins; what it leaves open comes from the data set's recipe
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, replace
+
+from nn.data import DatasetInfo, get_dataset
+from nn.optim.names import DEFAULT_LR
+from nn.train import LOSSES, REGRESSION_LOSSES
+
+TWO_CLASS_LOSSES = ("hinge", "binary_cross_entropy")
 
 
 @dataclass(frozen=True)
@@ -83,69 +88,73 @@ class Plan:
     n_outputs: int
 
 
-def make_plan(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Plan:
-    """Settle the run from the flags and the recipe; a loss that does not fit the data exits 2."""
-    from nn.data import DATASETS
+def make_plan(
+    dataset: str = "moons",
+    *,
+    hidden: list[int] | None = None,
+    activation: str | None = None,
+    loss: str | None = None,
+    l2: float | None = None,
+    optimizer: str | None = None,
+    lr: float | None = None,
+    schedule: str | None = None,
+    steps: int | None = None,
+    batch_size: int | None = None,
+    init: str | None = None,
+    seed: int = 1337,
+    test_size: float | None = None,
+) -> Plan:
+    """Settle a run from the given settings (None: the data set's recipe decides).
 
-    info = DATASETS[args.dataset]
-    base = RECIPES.get(args.dataset, MICROGRAD)
-    if info.task == "regression" and args.dataset not in RECIPES:
-        base = replace(base, loss="mse", l2=0.0, optimizer="adam", lr=0.01, schedule="constant")
+    A loss that does not fit the data set raises ValueError saying which losses do.
+    """
+    info = get_dataset(dataset)
+    base = RECIPES.get(dataset, MICROGRAD)
     recipe = replace(
         base,
-        hidden=tuple(args.hidden) if args.hidden is not None else base.hidden,
-        activation=args.activation or base.activation,
-        optimizer=args.optimizer or base.optimizer,
-        steps=args.steps if args.steps is not None else base.steps,
+        hidden=tuple(hidden) if hidden is not None else base.hidden,
+        activation=activation or base.activation,
+        optimizer=optimizer or base.optimizer,
+        steps=steps if steps is not None else base.steps,
     )
-    loss = args.loss or recipe.loss
-    if args.loss and args.loss != recipe.loss and info.task == "classification":
-        # A different loss keeps the recipe's optimizer but not its hinge-only L2 default.
-        recipe = replace(recipe, l2=0.0 if recipe.loss == "hinge" else recipe.l2)
-    if info.task == "regression" and loss not in ("mse", "l1", "huber"):
-        parser.error(f"--loss {loss} is for classification; {args.dataset} is a regression "
-                     "data set: use mse, l1 or huber")
-    if info.task == "classification":
-        if loss in ("hinge", "bce") and info.n_classes != 2:
-            parser.error(f"--loss {loss} needs two classes; {args.dataset} has {info.n_classes}: "
-                         "use cross_entropy")
-        if loss in ("mse", "l1", "huber"):
-            parser.error(f"--loss {loss} is for regression; {args.dataset} is a classification "
-                         "data set: use hinge, bce or cross_entropy")
-    if args.optimizer and args.optimizer != base.optimizer and args.lr is None:
-        lr = 0.1 if args.optimizer == "sgd" else 0.01  # the recipe's lr suits its own optimizer
-    else:
-        lr = args.lr if args.lr is not None else recipe.lr
-    if args.batch_size is None:
-        batch_size = recipe.batch_size
-    else:
-        batch_size = args.batch_size or None
-    if args.test_size is None:
-        test_size = 0.25 if info.real else 0.0
-    else:
-        test_size = args.test_size
-    if info.task == "regression":
-        n_outputs = 1
-    elif loss in ("hinge", "bce"):
-        n_outputs = 1
-    else:
-        n_outputs = info.n_classes
+    chosen = loss or recipe.loss
+    check_loss_fits(chosen, dataset, info)
+    if loss and loss != recipe.loss and recipe.loss == "hinge":
+        recipe = replace(recipe, l2=0.0)  # the hinge demo's L2 does not follow another loss
+    if optimizer and optimizer != base.optimizer and lr is None:
+        lr = DEFAULT_LR.get(optimizer, 0.01)  # the recipe's lr suits its own optimizer only
+    one_output = info.task == "regression" or LOSSES[chosen] in TWO_CLASS_LOSSES
     return Plan(
-        dataset=args.dataset,
+        dataset=dataset,
         task=info.task,
         hidden=list(recipe.hidden),
         activation=recipe.activation,
-        loss=loss,
-        l2=args.l2 if args.l2 is not None else recipe.l2,
+        loss=chosen,
+        l2=l2 if l2 is not None else recipe.l2,
         optimizer=recipe.optimizer,
-        lr=lr,
-        schedule=args.schedule or recipe.schedule,
+        lr=lr if lr is not None else recipe.lr,
+        schedule=schedule or recipe.schedule,
         steps=recipe.steps,
-        batch_size=batch_size,
-        seed=args.seed,
-        test_size=test_size,
+        batch_size=recipe.batch_size if batch_size is None else batch_size or None,
+        seed=seed,
+        test_size=test_size if test_size is not None else 0.25 if info.real else 0.0,
         standardize=recipe.standardize,
-        init=args.init or recipe.init,
+        init=init or recipe.init,
         n_features=info.n_features,
-        n_outputs=n_outputs,
+        n_outputs=1 if one_output else info.n_classes,
     )
+
+
+def check_loss_fits(loss: str, dataset: str, info: DatasetInfo) -> None:
+    """A ValueError unless `loss` suits the data set's task (and its number of classes)."""
+    kind = LOSSES[loss]
+    if info.task == "regression" and kind not in REGRESSION_LOSSES:
+        raise ValueError(f"--loss {loss} is for classification; {dataset} is a regression "
+                         "data set: use mse, l1 or huber")
+    if info.task == "classification":
+        if kind in TWO_CLASS_LOSSES and info.n_classes != 2:
+            raise ValueError(f"--loss {loss} needs two classes; {dataset} has "
+                             f"{info.n_classes}: use cross_entropy")
+        if kind in REGRESSION_LOSSES:
+            raise ValueError(f"--loss {loss} is for regression; {dataset} is a classification "
+                             "data set: use hinge, bce or cross_entropy")

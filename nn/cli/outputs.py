@@ -5,31 +5,35 @@ The folder is claimed before training, so a bad --out fails in a second instead 
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import time
 from typing import Any
 
-from nn.recipes import Plan
+from engine.files import write_atomic
+from engine.viz import MAX_NODES
+from nn.cli.recipes import Plan
+from nn.data import DATASETS
+from nn.train import FitState, Objective, output_count, plots
+from nn.train.callbacks import render_sample_graph
 
-GRAPH_LIMIT = 1000  # Values; a bigger one-sample graph takes dot long and nobody can read it
 
+def claim_folder(out: str | None, dataset: str, force: bool = False) -> str:
+    """The output folder, created now: an existing non-empty one only with `force`.
 
-def claim_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
-    """The output folder, created now: an existing non-empty one only with --force."""
-    if args.out is not None:
-        out = args.out
+    None picks a new folder runs/<dataset>-<time>. Raises ValueError when `out` cannot be used.
+    """
+    if out is not None:
         if os.path.exists(out) and not os.path.isdir(out):
-            parser.error(f"--out {out} exists and is not a folder")
-        if os.path.isdir(out) and os.listdir(out) and not args.force:
-            parser.error(f"output folder {out} exists and is not empty; choose another --out, "
-                         "or pass --force to replace the files in it")
+            raise ValueError(f"--out {out} exists and is not a folder")
+        if os.path.isdir(out) and os.listdir(out) and not force:
+            raise ValueError(f"output folder {out} exists and is not empty; choose another "
+                             "--out, or pass --force to replace the files in it")
         os.makedirs(out, exist_ok=True)
         return out
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = os.path.join("runs", f"{args.dataset}-{stamp}")
+    base = os.path.join("runs", f"{dataset}-{stamp}")
     os.makedirs("runs", exist_ok=True)
     for k in range(1, 1000):
         out = base if k == 1 else f"{base}-{k}"
@@ -38,17 +42,11 @@ def claim_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> s
             return out
         except FileExistsError:
             continue
-    parser.error(f"could not find a free folder name like {base}")
-    return ""  # pragma: no cover
+    raise ValueError(f"could not find a free folder name like {base}")
 
 
 def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dict[str, Any]:
     """Write model.json, the plots, graph.svg and metrics.json (last); return the metrics."""
-    from engine.files import write_atomic
-    from nn import plots
-    from nn.callbacks import render_sample_graph
-    from nn.train import FitState, Objective, output_count
-
     written = []
     model.save(os.path.join(out, "model.json"))
     written.append("model.json")
@@ -56,8 +54,6 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
     plots.loss_curves(history, os.path.join(out, "loss.png"), title=title)
     written.append("loss.png")
     if plan.n_features == 2 and plan.task == "classification":
-        from nn.data import DATASETS
-
         plots.decision_boundary(model, X, y, os.path.join(out, "decision_boundary.png"),
                                 title=title, class_names=DATASETS[plan.dataset].class_names)
         written.append("decision_boundary.png")
@@ -70,11 +66,11 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
     graph_note = None
     try:
         drawn = render_sample_graph(model, state.sample_loss, 0, os.path.join(out, "graph.svg"),
-                                    max_nodes=GRAPH_LIMIT)
+                                    max_nodes=MAX_NODES)
         written.append("graph.svg")
         if drawn.skipped_layers:
             graph_note = (f"graph.svg starts after layer {drawn.skipped_layers}: the whole "
-                          f"one-sample graph has more than {GRAPH_LIMIT} Values")
+                          f"one-sample graph has more than {MAX_NODES} Values")
     except ValueError as error:
         graph_note = f"graph.svg not drawn: {error}"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from engine import Value
+import nn.losses
+from engine import Value, no_grad
 from nn.checks import check_number, is_sequence
 
 # Loss names `fit` accepts, and the function of `nn.losses` each one means.
@@ -33,8 +34,6 @@ class Objective:
     """
 
     def __init__(self, loss: str | Callable, n_outputs: int, y: Sequence) -> None:
-        import nn.losses
-
         self.n_outputs = n_outputs
         labels = _class_labels(y)
         if callable(loss):
@@ -60,10 +59,14 @@ class Objective:
         self.fn = getattr(nn.losses, self.name)
         self.kind = self.name if self.name not in REGRESSION_LOSSES else "regression"
         self.classes = labels if self.kind != "regression" else None
-        self.targets = self._adapt(list(y))
+        self.targets = self.targets_for(y)
 
-    def _adapt(self, y: list) -> list:
-        """The labels as this loss wants them: ±1 for hinge, 0/1 for BCE, indices for CE."""
+    def targets_for(self, labels: Sequence) -> list:
+        """`labels` as this loss wants them: ±1 for hinge, 0/1 for BCE, indices for CE, floats
+        (or one-hot rows) for regression; a custom loss gets them as they are."""
+        y = list(labels)
+        if self.kind == "custom":
+            return y
         name, n = self.name, self.n_outputs
         if self.kind in ("hinge", "binary_cross_entropy"):
             if n != 1:
@@ -85,9 +88,9 @@ class Objective:
             return [int(t) for t in y]
         # regression: floats, one-hot for class labels of a multi-output model, rows flattened
         if n == 1:
-            return [check_number(t, "y") if not is_sequence(t) else _single(t) for t in y]
+            return [check_number("y", t) if not is_sequence(t) else _single(t) for t in y]
         if all(is_sequence(t) for t in y):
-            return [[check_number(v, "y") for v in t] for t in y]
+            return [[check_number("y", v) for v in t] for t in y]
         if self.classes is not None and _fits_classes(self.classes, n):
             return [[1.0 if j == int(t) else 0.0 for j in range(n)] for t in y]
         raise ValueError(
@@ -130,6 +133,43 @@ class Objective:
         return hits / len(outputs)
 
 
+def output_count(model, x: Sequence[float]) -> int:
+    """How many numbers `model` returns for one sample (a bare Value counts as one)."""
+    with no_grad():
+        out = model(list(x))
+    if type(out) is Value:
+        return 1
+    if isinstance(out, (list, tuple)) and out and all(type(v) is Value for v in out):
+        return len(out)
+    raise TypeError(f"the model must return a Value or a list of Values, not {type(out).__name__}")
+
+
+def as_output(out, n_outputs: int):
+    """A one-output model's prediction as a bare Value, whatever the model returned."""
+    if n_outputs == 1 and type(out) is not Value:
+        return out[0]
+    return out
+
+
+def sample_loss(model, objective: Objective, x: list[float], target, skip_layers: int = 0) -> Value:
+    """One sample's data loss as a graph of its own (no L2 term). With `skip_layers`, an MLP's
+    first layers run without recording: their outputs are leaves, so the graph holds only the
+    later layers."""
+    if skip_layers:
+        layers = getattr(model, "layers", None)
+        if not layers or skip_layers >= len(layers):
+            raise ValueError(f"cannot skip {skip_layers} layers of {type(model).__name__}")
+        with no_grad():
+            for layer in layers[:skip_layers]:
+                x = layer(x)
+        for layer in layers[skip_layers:]:
+            x = layer(x)
+        out = x
+    else:
+        out = model(x)
+    return objective.loss_value([as_output(out, objective.n_outputs)], [target])
+
+
 def _class_labels(y: list) -> list[int] | None:
     """The sorted distinct labels if every target is a whole number, else None."""
     seen = set()
@@ -159,7 +199,7 @@ def _auto_loss(labels: list[int] | None, n_outputs: int) -> str:
 def _single(t) -> float:
     if len(t) != 1:
         raise ValueError(f"a one-output model needs one target per sample, got {len(t)}")
-    return check_number(t[0], "y")
+    return check_number("y", t[0])
 
 
 def _data(v) -> float:

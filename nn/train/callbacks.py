@@ -16,11 +16,11 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+from engine import topological_order
 from engine.files import write_atomic
-
-# One sample of a 2-16-16-1 MLP is ~400 Values with its parameters, past draw_dot's default
-# of 300; beyond a couple of thousand, `dot` takes long and the picture cannot be read.
-MAX_NODES = 2000
+from engine.steps import keeping_grads
+from engine.viz import MAX_NODES, draw_dot
+from nn.checks import check_choice, check_int, check_real
 
 
 class Callback:
@@ -81,14 +81,8 @@ class EarlyStopping(Callback):
     stop_reason = "patience"
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(
-                f"patience must be an int >= 1 (steps without improvement), got {patience!r}"
-            )
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(f"min_delta must be a number >= 0, got {min_delta!r}")
-        self.patience = patience
-        self.min_delta = float(min_delta)
+        self.patience = check_int("patience", patience, 1, " (steps without improvement)")
+        self.min_delta = check_real("min_delta", min_delta, "[0, inf)")
         self.best = math.inf
         self.best_step = -1
         self.wait = 0
@@ -122,16 +116,10 @@ class RenderGraphs(Callback):
 
     def __init__(self, directory: str | os.PathLike, every: int = 10, sample: int = 0,
                  format: str = "svg", max_nodes: int | None = MAX_NODES) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be an int >= 1 (render every k steps), got {every!r}")
-        if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
-            raise ValueError(f"sample must be the index of a training sample, got {sample!r}")
-        if format not in ("svg", "png", "pdf"):
-            raise ValueError(f"format must be 'svg', 'png' or 'pdf', got {format!r}")
+        self.every = check_int("every", every, 1, " (render every k steps)")
+        self.sample = check_int("sample", sample, 0, " (the index of a training sample)")
+        self.format = check_choice("format", format, ("svg", "png", "pdf"))
         self.directory = os.fspath(directory)
-        self.every = every
-        self.sample = sample
-        self.format = format
         self.max_nodes = max_nodes
         self.written: list[str] = []
         self._state = None
@@ -176,10 +164,6 @@ def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | o
     the first layers are left out, one at a time, until it fits: their outputs become the
     graph's inputs. The model's `.grad`s are put back, so this can run in the middle of training.
     """
-    from engine import topological_order
-    from engine.steps import keeping_grads
-    from engine.viz import draw_dot
-
     params = model.parameters()
     with keeping_grads(params):
         for p in params:

@@ -1,0 +1,24 @@
+"""The training loop, built on the library: `fit`, `evaluate`, `History`, callbacks, plots.
+
+>>> from nn.train import fit, evaluate
+"""
+
+from nn.train import callbacks, plots
+from nn.train.fit import evaluate, fit
+from nn.train.history import History
+from nn.train.loop import FitState
+from nn.train.objective import LOSSES, REGRESSION_LOSSES, Objective, output_count, sample_loss
+
+__all__ = [
+    "LOSSES",
+    "REGRESSION_LOSSES",
+    "FitState",
+    "History",
+    "Objective",
+    "callbacks",
+    "evaluate",
+    "fit",
+    "output_count",
+    "plots",
+    "sample_loss",
+]

@@ -1,0 +1,163 @@
+"""`fit`: train a model by gradient descent and return its `History`; `evaluate` scores it.
+
+>>> from nn import MLP, fit
+>>> from nn.data import make_xor
+>>> X, y = make_xor(seed=0)
+>>> model = MLP(2, [8, 1], seed=0)
+>>> history = fit(model, X, y, loss="hinge", lr=0.1, steps=50, progress=False)
+>>> history.stop_reason
+'steps'
+
+The loop stops at the step limit, at a target loss, when the loss has not improved for
+`patience` steps, or when it diverges: then it puts back the weights at which the last
+recorded loss was measured, warns, and says what to try, instead of raising.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from engine import no_grad
+from nn.checks import check_int, check_real, check_rows, check_targets
+from nn.optim import make_optimizer
+from nn.train.callbacks import Callback, EarlyStopping, ProgressBar
+from nn.train.history import History
+from nn.train.loop import MATH_ERRORS, Batches, FitState, Loop
+from nn.train.objective import Objective, as_output, output_count
+
+
+def fit(
+    model,
+    X: Sequence,
+    y: Sequence,
+    loss: str | Callable = "auto",
+    optimizer: Any = None,
+    steps: int = 100,
+    batch_size: int | None = None,
+    schedule: Any = None,
+    callbacks: Sequence = (),
+    *,
+    lr: float | None = None,
+    l2: float = 0.0,
+    target_loss: float | None = None,
+    patience: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    X_val: Sequence | None = None,
+    y_val: Sequence | None = None,
+) -> History:
+    """Train `model` on (X, y) by gradient descent; return the `History` of the run.
+
+    - loss: 'auto' (cross_entropy for several outputs, hinge for two classes, else mse), a
+      name (mse, l1, huber, hinge, bce, cross_entropy) or a callable(preds, targets) -> Value.
+      Class labels are 0..k-1 (or -1/+1 for two classes); `fit` converts them per loss.
+    - optimizer: an optimizer instance, a name ('sgd', 'adam', 'adamw') built with `lr`, or
+      None for SGD(lr=0.1 unless `lr` is given).
+    - schedule: a scheduler of `nn.optim` (stepped once per step) or a function step -> lr.
+    - batch_size: None for the whole set each step; else shuffled minibatches (seeded by `seed`).
+    - l2: adds l2 · Σ p² over the parameters to the loss (micrograd's demo uses 1e-4).
+    - target_loss / patience: stop once the loss is <= target_loss, or has not improved for
+      `patience` steps.
+    - progress: a tqdm bar on stderr; None shows it only when stderr is a terminal.
+    """
+    X = check_rows("X", X)
+    y = check_targets("y", y, len(X))
+    steps = check_int("steps", steps)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1, " (or None for the whole set)")
+    l2 = check_real("l2", l2, "[0, inf)")
+    if (X_val is None) != (y_val is None):
+        raise ValueError("pass both X_val and y_val, or neither")
+    if X_val is not None:
+        X_val = check_rows("X_val", X_val)
+        y_val = check_targets("y_val", y_val, len(X_val))
+    objective = Objective(loss, output_count(model, X[0]), y)
+    optimizer = make_optimizer(optimizer, list(model.parameters()), lr)
+    callbacks = _callbacks(callbacks, patience, progress)
+    history = History()
+    loop = Loop(model, X, y, objective, optimizer, _lr_function(schedule, optimizer), schedule,
+                l2, Batches(len(X), batch_size, seed), target_loss, history, callbacks)
+
+    state = FitState(model, X, y, objective, optimizer, steps, history)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    start = time.perf_counter()
+    loop.run(steps)
+    history.seconds = time.perf_counter() - start
+    history.steps = len(history.loss)
+
+    final = evaluate(model, X, y, objective)
+    history.train_loss, history.train_accuracy = final["loss"], final["accuracy"]
+    if X_val is not None:
+        val = evaluate(model, X_val, y_val, objective)
+        history.val_loss, history.val_accuracy = val["loss"], val["accuracy"]
+    for cb in callbacks:
+        cb.on_train_end(history)
+    return history
+
+
+def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective = "auto") -> dict:
+    """{'loss', 'accuracy'} of `model` on (X, y) without building a graph (no L2 term).
+
+    The loss is None if it is not finite or cannot be computed (a diverged model).
+    """
+    X = check_rows("X", X)
+    labels = check_targets("y", y, len(X))
+    objective = loss if isinstance(loss, Objective) else Objective(
+        loss, output_count(model, X[0]), labels)
+    targets = objective.targets_for(labels)
+    with no_grad():
+        try:
+            outputs = [as_output(model(x), objective.n_outputs) for x in X]
+        except MATH_ERRORS:
+            return {"loss": None, "accuracy": None}
+        try:
+            value = objective.loss_value(outputs, targets).data
+        except MATH_ERRORS:
+            value = math.nan
+    return {
+        "loss": value if math.isfinite(value) else None,
+        "accuracy": objective.accuracy(outputs, labels),
+    }
+
+
+def _callbacks(callbacks: Sequence, patience: int | None, progress: bool | None) -> list:
+    """The user's callbacks, plus early stopping and a progress bar when asked for."""
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback) and not hasattr(cb, "on_step_end"):
+            raise TypeError(f"callbacks must be nn.train.callbacks.Callback objects, not {cb!r}")
+    if patience is not None:
+        callbacks.append(EarlyStopping(patience))
+    if progress is None:
+        progress = _is_terminal(sys.stderr)
+    if progress and not any(isinstance(cb, ProgressBar) for cb in callbacks):
+        callbacks.insert(0, ProgressBar())
+    return callbacks
+
+
+def _lr_function(schedule: Any, optimizer: Any) -> Callable[[int], None] | None:
+    """None, or a function that sets the optimizer's lr for a step (for schedule(step) -> lr)."""
+    if schedule is None or hasattr(schedule, "step"):
+        return None
+    if not callable(schedule):
+        raise TypeError(
+            "schedule must be a scheduler of nn.optim (with step()) or a function step -> lr, "
+            f"not {type(schedule).__name__}"
+        )
+
+    def set_lr(step: int) -> None:
+        optimizer.lr = float(schedule(step))
+
+    return set_lr
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
