@@ -265,8 +265,8 @@ PROBE = """<script>
 </body>"""
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs headless chromium")
 def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
+    assert shutil.which("chromium"), "./dev test installs Chromium (Debian package chromium)"
     L, _ = micrograd_example()
     render_backward(L, tmp_path / "player")
     page = (tmp_path / "player" / "index.html").read_text(encoding="utf-8")
