@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import math
 
-from engine.value import Value
-from engine.value import _data as data  # a Value's data, or a constant as it is
+from engine.value import Value, data_of
 from engine.value import sigmoid as _sigmoid_float
 
 
 def is_positive(x) -> bool:
-    return data(x) > 0.0
+    return data_of(x) > 0.0
 
 
 def sign(x) -> float:
-    x = data(x)
+    x = data_of(x)
     return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
@@ -40,7 +39,7 @@ def log(x):
 def _d_pow_d_base(a, b, out):
     # b·a**(b-1); where b = 0 the power is the constant 1 (as in PyTorch, which masks it too),
     # and a**-1 would fail at a = 0 for no reason.
-    if data(b) == 0.0:
+    if data_of(b) == 0.0:
         return 0.0
     return b * a ** (b - 1.0)
 
@@ -49,10 +48,10 @@ def _d_pow_d_exponent(a, b, out):
     # d a**b / d b = a**b · ln a, defined for a > 0; at a = 0 the limit is 0 for b > 0.
     if is_positive(a):
         return out * log(a)
-    if data(a) == 0.0 and data(b) > 0.0:
+    if data_of(a) == 0.0 and data_of(b) > 0.0:
         return 0.0
     raise ValueError(
-        f"the derivative of x ** y with respect to y needs x > 0, got x = {data(a)!r}"
+        f"the derivative of x ** y with respect to y needs x > 0, got x = {data_of(a)!r}"
     )
 
 

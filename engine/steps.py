@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from engine.backprop import local_grads
 from engine.graph import operands, topological_order
-from engine.value import Value, _to_float
+from engine.value import Value, to_float
 
 UNARY_CALLS = ("relu", "tanh", "sigmoid", "exp", "log", "sqrt")
 MAX_TERMS = 6  # a line shows at most this many contributions or operands; the middle is elided
@@ -82,7 +82,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """
     if type(root) is not Value:
         raise TypeError(f"backward_steps needs a Value to start from, not {type(root).__name__}")
-    return _walk(root, _to_float(gradient, "gradient"))
+    return _walk(root, to_float(gradient, "gradient"))
 
 
 def _walk(root: Value, gradient: float) -> Iterator[Step]:

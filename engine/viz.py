@@ -24,7 +24,7 @@ import graphviz
 from engine.files import write_atomic
 from engine.graph import operands, topological_order
 from engine.steps import Step, backward_steps, define, keeping_grads, node_names, number
-from engine.value import Value, _to_float
+from engine.value import Value, to_float
 
 MAX_NODES = 300
 LEAF, PARAM, OUTPUT, PLAIN = "#dcecfb", "#e6dcf5", "#fbe3cf", "#ffffff"
@@ -118,7 +118,7 @@ def render_backward(
     if not isinstance(directory, (str, os.PathLike)):
         kind = type(directory).__name__
         raise TypeError(f"directory must be a path (str or os.PathLike), not {kind}")
-    gradient = _to_float(gradient, "gradient")
+    gradient = to_float(gradient, "gradient")
     directory = Path(directory)
     stale = _previous_output(directory)
     chosen = _params(params)
