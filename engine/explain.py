@@ -12,9 +12,9 @@ import re
 import sys
 from typing import TextIO
 
-from engine.graph import operands, topological_order
+from engine.graph import topological_order
 from engine.steps import Step, backward_steps, define, elide, factor, keeping_grads, number
-from engine.value import Value
+from engine.value import Value, operands
 
 # Local derivative d out / d operand, as text, from the operands' and the output's names.
 _BINARY = {

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.backprop import local_grads
-from engine.graph import operands, topological_order
-from engine.value import Value, to_float
+from engine.graph import topological_order
+from engine.value import Value, operands, to_float
 
 UNARY_CALLS = ("relu", "tanh", "sigmoid", "exp", "log", "sqrt")
 MAX_TERMS = 6  # a line shows at most this many contributions or operands; the middle is elided

@@ -6,7 +6,8 @@ node ever refers to itself. Graphs are freed by reference counting alone; the cy
 nothing to do. An operand is a `Value` or a plain float (a constant, as in `x * 2`); n-ary ops
 (`dot`, `sum`) keep a tuple of operands in `_a`.
 
-The derivatives live in `engine.rules`, the walks in `engine.graph` and `engine.backprop`.
+`operands` and `parents` below read that layout back. The derivatives live in `engine.rules`,
+the walks in `engine.graph` and `engine.backprop`.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in operand order; `()` for a leaf."""
-        from engine.graph import parents
-
         return parents(self)
 
     def __repr__(self) -> str:
@@ -151,19 +150,35 @@ class Value:
 
     def backward(self, gradient: float = 1.0) -> None:
         """Add d self / d node to `.grad` of every node this one depends on (chain rule)."""
-        from engine.backprop import backward
+        from engine.backprop import backward  # here, not at the top: backprop imports value
 
         backward(self, gradient)
 
     def backward_steps(self, gradient: float = 1.0):
         """The same backward pass as `backward()`, one node per `next()`: a generator of `Step`s."""
-        from engine.steps import backward_steps
+        from engine.steps import backward_steps  # here, not at the top: steps imports value
 
         return backward_steps(self, gradient)
 
     def detach(self) -> Value:
         """A new leaf with the same data: what comes after it sends no gradient back here."""
         return Value(self.data, self.label)
+
+
+def operands(node: Value) -> tuple:
+    """Everything `node` was computed from, in order: Values and plain-number constants."""
+    a = node._a
+    if a is None:
+        return ()
+    if type(a) is tuple:
+        return a
+    b = node._b
+    return (a,) if b is None else (a, b)
+
+
+def parents(node: Value) -> tuple[Value, ...]:
+    """The Values among `node`'s operands, in operand order (a Value used twice shows twice)."""
+    return tuple(x for x in operands(node) if type(x) is Value)
 
 
 def sigmoid(x: float) -> float:

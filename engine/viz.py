@@ -22,9 +22,9 @@ from pathlib import Path
 import graphviz
 
 from engine.files import write_atomic
-from engine.graph import operands, topological_order
+from engine.graph import topological_order
 from engine.steps import Step, backward_steps, define, keeping_grads, node_names, number
-from engine.value import Value, to_float
+from engine.value import Value, operands, to_float
 
 MAX_NODES = 300
 LEAF, PARAM, OUTPUT, PLAIN = "#dcecfb", "#e6dcf5", "#fbe3cf", "#ffffff"
