@@ -13,7 +13,8 @@ import sys
 from typing import TextIO
 
 from engine.graph import topological_order
-from engine.steps import Step, backward_steps, define, elide, factor, keeping_grads, number
+from engine.steps import Step, backward_steps, keeping_grads
+from engine.text import define, elide, factor, number
 from engine.value import Value, operands
 
 # Local derivative d out / d operand, as text, from the operands' and the output's names.

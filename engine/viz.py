@@ -23,7 +23,8 @@ import graphviz
 
 from engine.files import write_atomic
 from engine.graph import topological_order
-from engine.steps import Step, backward_steps, define, keeping_grads, node_names, number
+from engine.steps import Step, backward_steps, keeping_grads
+from engine.text import define, node_names, number
 from engine.value import Value, operands, to_float
 
 MAX_NODES = 300

@@ -9,8 +9,8 @@ from hypothesis import given
 
 import engine
 from engine import Value, explain
-from engine.steps import number
 from engine.testing import expressions
+from engine.text import number
 
 EXPECTED = """\
 backward pass of L = d * f with gradient 1; grad is dL/d node
