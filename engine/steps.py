@@ -19,8 +19,6 @@ from engine.graph import topological_order
 from engine.text import define, elide, factor, node_names, number
 from engine.value import Value, to_float
 
-UNARY_CALLS = ("relu", "tanh", "sigmoid", "exp", "log", "sqrt")
-
 
 class Contribution(NamedTuple):
     """What one step sent to one parent: `amount = local * upstream` was added to `parent.grad`."""
