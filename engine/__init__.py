@@ -11,7 +11,7 @@
 from engine.backprop import grad, local_grads
 from engine.explain import explain
 from engine.gradcheck import GradcheckError, gradcheck
-from engine.graph import parents, topological_order
+from engine.graph import topological_order
 from engine.nary import (
     dot,
     matvec,
@@ -19,7 +19,7 @@ from engine.nary import (
 )
 from engine.no_grad import is_grad_enabled, no_grad
 from engine.steps import Step, backward_steps
-from engine.value import Value
+from engine.value import Value, parents
 
 __all__ = [
     "GradcheckError",

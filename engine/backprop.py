@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from engine.graph import topological_order
 from engine.rules import BINARY, NARY, UNARY
-from engine.value import Value, _to_float
+from engine.value import Value, to_float
 
 
 def partials(node: Value, create_graph: bool = False) -> tuple[tuple, tuple]:
@@ -53,7 +53,7 @@ def backward(root: Value, gradient: float = 1.0) -> None:
     ones back at the end, so calling it twice doubles every grad (as in PyTorch). If a rule
     fails, every grad is left as it was.
     """
-    gradient = _to_float(gradient, "gradient")
+    gradient = to_float(gradient, "gradient")
     order = topological_order(root)
     saved = [node.grad for node in order]
     for node in order:

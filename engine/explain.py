@@ -2,8 +2,8 @@
 
 Each row says what the chain rule did at that node: `parent.grad += local · grad`, first with
 the local derivative as a formula of the node's operands (so the rule can be recognised), then
-with the numbers `backward_steps` used. The formulas are text for the reader; every number comes
-from the pass itself.
+with the numbers `backward_steps` used. The formulas are the rules' own text, kept in
+`engine.rules` next to the code they describe; every number comes from the pass itself.
 """
 
 from __future__ import annotations
@@ -12,28 +12,12 @@ import re
 import sys
 from typing import TextIO
 
-from engine.graph import operands, topological_order
-from engine.steps import Step, backward_steps, define, elide, factor, keeping_grads, number
-from engine.value import Value
+from engine.graph import topological_order
+from engine.rules import RULES
+from engine.steps import Step, backward_steps, keeping_grads
+from engine.text import define, elide, factor, number
+from engine.value import Value, operands
 
-# Local derivative d out / d operand, as text, from the operands' and the output's names.
-_BINARY = {
-    "+": (lambda a, b, c: "1", lambda a, b, c: "1"),
-    "-": (lambda a, b, c: "1", lambda a, b, c: "-1"),
-    "*": (lambda a, b, c: b, lambda a, b, c: a),
-    "/": (lambda a, b, c: f"1/{b}", lambda a, b, c: f"-{c}/{b}"),
-    "**": (lambda a, b, c: f"{b}·{a}**({b} - 1)", lambda a, b, c: f"{c}·log({a})"),
-}
-_UNARY = {
-    "neg": lambda a, c: "-1",
-    "abs": lambda a, c: f"sign({a})",
-    "relu": lambda a, c: f"[{a} > 0]",
-    "tanh": lambda a, c: f"1 - {c}²",
-    "sigmoid": lambda a, c: f"{c}·(1 - {c})",
-    "exp": lambda a, c: c,
-    "log": lambda a, c: f"1/{a}",
-    "sqrt": lambda a, c: f"1/(2·{c})",
-}
 _SIMPLE = re.compile(r"^(-?[\w.#']+|\(-[\d.e+-]+\))$")
 
 
@@ -108,15 +92,5 @@ def local_formulas(node: Value, names: dict[Value, str]) -> list[str]:
     """d node / d parent as text, one per Value operand (the order of `local_grads`)."""
     xs = operands(node)
     show = [names.get(x, "?") if type(x) is Value else factor(x) for x in xs]
-    me = names.get(node, "?")
-    if node.op == "dot":
-        half = len(xs) // 2
-        partner = show[half:] + show[:half]
-    elif node.op == "sum":
-        partner = ["1"] * len(xs)
-    elif len(xs) == 2:
-        da, db = _BINARY[node.op]
-        partner = [da(show[0], show[1], me), db(show[0], show[1], me)]
-    else:
-        partner = [_UNARY[node.op](show[0], me)]
-    return [p for x, p in zip(xs, partner, strict=True) if type(x) is Value]
+    formulas = RULES[node.op].formulas(show, names.get(node, "?"))
+    return [f for x, f in zip(xs, formulas, strict=True) if type(x) is Value]

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from engine.backprop import grad
-from engine.value import Value, _to_float
+from engine.value import Value, to_float
 
 
 class GradcheckError(RuntimeError):
@@ -46,7 +46,7 @@ def gradcheck(
     if isinstance(inputs, Value):
         inputs = [inputs]
     labels = [x.label if isinstance(x, Value) else "" for x in inputs]
-    data = [_to_float(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
+    data = [to_float(x, f"inputs[{i}]") for i, x in enumerate(inputs)]
     leaves = [Value(x, label) for x, label in zip(data, labels)]
     out = f(*leaves)
     if not isinstance(out, Value):
@@ -73,4 +73,4 @@ def gradcheck(
 def _output_data(out) -> float:
     if isinstance(out, Value):
         return out.data
-    return _to_float(out, "f's output")
+    return to_float(out, "f's output")

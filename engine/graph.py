@@ -1,24 +1,14 @@
-"""Walks over the graph: a node's operands and parents, and the topological order backward needs."""
+"""The walk over the graph: the topological order that backward and every view of it follow.
+
+A node's `operands` and `parents` are read in `engine.value`, next to the layout they decode;
+they are re-exported here for code that looks for them with the walk.
+"""
 
 from __future__ import annotations
 
-from engine.value import Value
+from engine.value import Value, operands, parents
 
-
-def operands(node: Value) -> tuple:
-    """Everything `node` was computed from, in order: Values and plain-number constants."""
-    a = node._a
-    if a is None:
-        return ()
-    if type(a) is tuple:
-        return a
-    b = node._b
-    return (a,) if b is None else (a, b)
-
-
-def parents(node: Value) -> tuple[Value, ...]:
-    """The Values among `node`'s operands, in operand order (a Value used twice shows twice)."""
-    return tuple(x for x in operands(node) if type(x) is Value)
+__all__ = ["operands", "parents", "topological_order"]
 
 
 def topological_order(root: Value) -> list[Value]:

@@ -10,7 +10,7 @@ import builtins
 from collections.abc import Sequence
 from operator import mul
 
-from engine.value import Value, _constant, _node
+from engine.value import Value, constant, make_node
 
 
 def _operands(xs: Sequence, op: str, what: str) -> tuple[tuple, list[float]]:
@@ -33,7 +33,7 @@ _VALUES_AND_FLOATS = {Value, float}
 
 def _number(x, op: str) -> float:
     try:
-        return _constant(x, op, None, "right")
+        return constant(x, op, None, "right")
     except TypeError:
         raise TypeError(f"{op} takes Values or numbers, not {type(x).__name__}") from None
 
@@ -44,7 +44,7 @@ def dot(xs: Sequence[Value | float], ys: Sequence[Value | float]) -> Value:
     ys, yd = _operands(ys, "dot", "ys")
     if len(xs) != len(ys):
         raise ValueError(f"dot needs sequences of the same length, got {len(xs)} and {len(ys)}")
-    return _node(builtins.sum(map(mul, xd, yd), 0.0), "dot", xs + ys)
+    return make_node(builtins.sum(map(mul, xd, yd), 0.0), "dot", xs + ys)
 
 
 def matvec(rows: Sequence[Sequence[Value | float]], xs: Sequence[Value | float]) -> list[Value]:
@@ -55,11 +55,11 @@ def matvec(rows: Sequence[Sequence[Value | float]], xs: Sequence[Value | float])
         row, rd = _operands(row, "matvec", f"rows[{i}]")
         if len(row) != len(xs):
             raise ValueError(f"matvec: rows[{i}] has {len(row)} entries but xs has {len(xs)}")
-        out.append(_node(builtins.sum(map(mul, rd, xd), 0.0), "dot", row + xs))
+        out.append(make_node(builtins.sum(map(mul, rd, xd), 0.0), "dot", row + xs))
     return out
 
 
 def sum(xs: Sequence[Value | float]) -> Value:  # noqa: A001 - engine.sum, as torch.sum
     """Σ xs[i] as a single node (op 'sum')."""
     xs, xd = _operands(xs, "sum", "xs")
-    return _node(builtins.sum(xd, 0.0), "sum", xs)
+    return make_node(builtins.sum(xd, 0.0), "sum", xs)

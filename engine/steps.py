@@ -2,24 +2,22 @@
 
 The walk is `engine.backprop.backward`'s walk, cut at each node so a person can look between
 two applications of the chain rule. Every number comes from `engine.local_grads`; nothing here
-knows a derivative. The names (`a`, `v3`) are shared by `explain` and `engine.viz`, so a line
-printed here points at the same box in a picture.
+knows a derivative, and the text (names like `a`, `v3`; rounded numbers) is `engine.text`'s,
+shared with `explain` and `engine.viz`, so a line printed here points at the same box in a
+picture.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from engine.backprop import local_grads
-from engine.graph import operands, topological_order
-from engine.value import Value, _to_float
-
-UNARY_CALLS = ("relu", "tanh", "sigmoid", "exp", "log", "sqrt")
-MAX_TERMS = 6  # a line shows at most this many contributions or operands; the middle is elided
+from engine.graph import topological_order
+from engine.text import define, elide, factor, node_names, number
+from engine.value import Value, to_float
 
 
 class Contribution(NamedTuple):
@@ -82,7 +80,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """
     if type(root) is not Value:
         raise TypeError(f"backward_steps needs a Value to start from, not {type(root).__name__}")
-    return _walk(root, _to_float(gradient, "gradient"))
+    return _walk(root, to_float(gradient, "gradient"))
 
 
 def _walk(root: Value, gradient: float) -> Iterator[Step]:
@@ -115,7 +113,6 @@ def _walk(root: Value, gradient: float) -> Iterator[Step]:
                 node.grad = old + node.grad
 
 
-
 @contextmanager
 def keeping_grads(nodes: Iterable[Value]) -> Iterator[None]:
     """Run a backward pass for show: every grad of `nodes` is put back when the block ends."""
@@ -126,75 +123,3 @@ def keeping_grads(nodes: Iterable[Value]) -> Iterator[None]:
     finally:
         for node, old in zip(nodes, saved, strict=True):
             node.grad = old
-
-def node_names(order: list[Value]) -> dict[Value, str]:
-    """A short, unique name per node: its label, else `v<i>` (i = place in topological order).
-
-    A label used by several nodes gets `#<i>` appended, so every line can be followed.
-    """
-    counts: dict[str, int] = {}
-    for node in order:
-        if node.label:
-            counts[node.label] = counts.get(node.label, 0) + 1
-    names: dict[Value, str] = {}
-    used: set[str] = set()
-    for i, node in enumerate(order):
-        if node.label:
-            name = node.label if counts[node.label] == 1 else f"{node.label}#{i}"
-        else:
-            name = f"v{i}"
-        while name in used or (not node.label and name in counts):
-            name += "'"
-        used.add(name)
-        names[node] = name
-    return names
-
-
-def define(node: Value, names: dict[Value, str]) -> str:
-    """`c = a * b`, `v3 = tanh(v2)`, `v7 = dot([w0, w1, …], [x0, x1, …])`; a leaf is its name."""
-    me = names.get(node, "?")
-    return me if not node.op else f"{me} = {expression(node, names)}"
-
-
-def expression(node: Value, names: dict[Value, str]) -> str:
-    """The right-hand side of `define`: how `node` was computed, operands by name."""
-
-    def show(x) -> str:
-        return names.get(x, "?") if type(x) is Value else factor(x)
-
-    xs = operands(node)
-    op = node.op
-    if op == "dot":
-        half = len(xs) // 2
-        return f"dot([{', '.join(elide([show(x) for x in xs[:half]]))}], " \
-               f"[{', '.join(elide([show(x) for x in xs[half:]]))}])"
-    if op == "sum":
-        return f"sum([{', '.join(elide([show(x) for x in xs]))}])"
-    if len(xs) == 2:
-        return f"{show(xs[0])} {op} {show(xs[1])}"
-    if op == "neg":
-        return f"-{show(xs[0])}"
-    return f"{op}({show(xs[0])})" if xs else op
-
-
-def elide(items: list[str], keep: int = MAX_TERMS) -> list[str]:
-    """At most `keep` items: the first ones, `… n more …`, and the last one."""
-    if len(items) <= keep:
-        return items
-    head = keep - 2
-    return items[:head] + [f"… {len(items) - head - 1} more …", items[-1]]
-
-
-def number(x: float) -> str:
-    """A float rounded for reading: 4 significant digits, no `-0`."""
-    if x == 0.0:
-        return "0"
-    if not math.isfinite(x):
-        return repr(x)
-    return f"{x:.4g}"
-
-
-def factor(x: float) -> str:
-    """`number(x)`, in parentheses when negative, so that `(-3)·(-2)` reads as a product."""
-    text = number(x)
-    return f"({text})" if text.startswith("-") else text

@@ -14,18 +14,18 @@ call it on Values to build the graph, as many times as you like (finite differen
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from engine.nary import dot, sum
+from engine.rules import RULES
 from engine.value import Value
 
-UNARY_OPS = ("neg", "abs", "relu", "tanh", "sigmoid", "exp", "log", "sqrt")
-BINARY_OPS = ("+", "-", "*", "/", "**")
-NARY_OPS = ("dot", "sum")
-ALL_OPS = UNARY_OPS + BINARY_OPS + NARY_OPS
+# Every op the engine has a rule for (the one list of ops is engine.rules.RULES).
+UNARY_OPS = tuple(op for op, rule in RULES.items() if rule.kind == "unary")
+BINARY_OPS = tuple(op for op, rule in RULES.items() if rule.kind == "binary")
+NARY_OPS = tuple(op for op, rule in RULES.items() if rule.kind == "nary")
+ALL_OPS = tuple(RULES)
 
 # How far from a kink (relu, abs at 0) or a domain edge an operand must be at the drawn inputs,
 # so that the derivative is smooth over a finite-difference step.
@@ -67,25 +67,10 @@ def _ref(pool, x):
 
 def _apply(pool: list, step: tuple) -> Value:
     op, args = step[0], step[1:]
+    call = RULES[op].call
     if op in NARY_OPS:
-        xs = [_ref(pool, x) for x in args[0]]
-        if op == "sum":
-            return sum(xs)
-        half = len(xs) // 2
-        return dot(xs[:half], xs[half:])
-    if op in UNARY_OPS:
-        x = _ref(pool, args[0])
-        return -x if op == "neg" else abs(x) if op == "abs" else getattr(x, op)()
-    return _BINARY[op](_ref(pool, args[0]), _ref(pool, args[1]))
-
-
-_BINARY = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": operator.pow,
-}
+        return call([_ref(pool, x) for x in args[0]])
+    return call(*[_ref(pool, x) for x in args])
 
 
 def _show(step: tuple, names: list[str]) -> str:

@@ -6,7 +6,8 @@ node ever refers to itself. Graphs are freed by reference counting alone; the cy
 nothing to do. An operand is a `Value` or a plain float (a constant, as in `x * 2`); n-ary ops
 (`dot`, `sum`) keep a tuple of operands in `_a`.
 
-The derivatives live in `engine.rules`, the walks in `engine.graph` and `engine.backprop`.
+`operands` and `parents` below read that layout back. The derivatives live in `engine.rules`,
+the walks in `engine.graph` and `engine.backprop`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Value:
 
     def __init__(self, data: float, label: str = "") -> None:
         if type(data) is not float:
-            data = _to_float(data, "Value(data)")
+            data = to_float(data, "Value(data)")
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, not {type(label).__name__}")
         self.data = data
@@ -43,8 +44,6 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from, in operand order; `()` for a leaf."""
-        from engine.graph import parents
-
         return parents(self)
 
     def __repr__(self) -> str:
@@ -62,69 +61,69 @@ class Value:
 
     def __add__(self, other: Value | float) -> Value:
         if type(other) is Value:
-            return _node(self.data + other.data, "+", self, other)
-        other = _constant(other, "+", self, "right")
-        return _node(self.data + other, "+", self, other)
+            return make_node(self.data + other.data, "+", self, other)
+        other = constant(other, "+", self, "right")
+        return make_node(self.data + other, "+", self, other)
 
     def __radd__(self, other: float) -> Value:
-        other = _constant(other, "+", self, "left")
-        return _node(other + self.data, "+", other, self)
+        other = constant(other, "+", self, "left")
+        return make_node(other + self.data, "+", other, self)
 
     def __sub__(self, other: Value | float) -> Value:
         if type(other) is Value:
-            return _node(self.data - other.data, "-", self, other)
-        other = _constant(other, "-", self, "right")
-        return _node(self.data - other, "-", self, other)
+            return make_node(self.data - other.data, "-", self, other)
+        other = constant(other, "-", self, "right")
+        return make_node(self.data - other, "-", self, other)
 
     def __rsub__(self, other: float) -> Value:
-        other = _constant(other, "-", self, "left")
-        return _node(other - self.data, "-", other, self)
+        other = constant(other, "-", self, "left")
+        return make_node(other - self.data, "-", other, self)
 
     def __mul__(self, other: Value | float) -> Value:
         if type(other) is Value:
-            return _node(self.data * other.data, "*", self, other)
-        other = _constant(other, "*", self, "right")
-        return _node(self.data * other, "*", self, other)
+            return make_node(self.data * other.data, "*", self, other)
+        other = constant(other, "*", self, "right")
+        return make_node(self.data * other, "*", self, other)
 
     def __rmul__(self, other: float) -> Value:
-        other = _constant(other, "*", self, "left")
-        return _node(other * self.data, "*", other, self)
+        other = constant(other, "*", self, "left")
+        return make_node(other * self.data, "*", other, self)
 
     def __truediv__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _constant(other, "/", self, "right")
-        return _node(_divide(self.data, _data(other)), "/", self, other)
+            other = constant(other, "/", self, "right")
+        return make_node(_divide(self.data, data_of(other)), "/", self, other)
 
     def __rtruediv__(self, other: float) -> Value:
-        other = _constant(other, "/", self, "left")
-        return _node(_divide(other, self.data), "/", other, self)
+        other = constant(other, "/", self, "left")
+        return make_node(_divide(other, self.data), "/", other, self)
 
     def __pow__(self, other: Value | float) -> Value:
         if type(other) is not Value:
-            other = _constant(other, "**", self, "right")
-        return _node(_power(self.data, _data(other)), "**", self, other)
+            other = constant(other, "**", self, "right")
+        return make_node(_power(self.data, data_of(other)), "**", self, other)
 
     def __rpow__(self, other: float) -> Value:
-        other = _constant(other, "**", self, "left")
-        return _node(_power(other, self.data), "**", other, self)
+        other = constant(other, "**", self, "left")
+        return make_node(_power(other, self.data), "**", other, self)
 
     def __neg__(self) -> Value:
-        return _node(-self.data, "neg", self)
+        return make_node(-self.data, "neg", self)
 
     def __abs__(self) -> Value:
-        return _node(abs(self.data), "abs", self)
+        return make_node(abs(self.data), "abs", self)
 
     # ---- functions ----
 
     def relu(self) -> Value:
         x = self.data
-        return _node(x if x > 0.0 else 0.0, "relu", self)
+        return make_node(x if x > 0.0 else 0.0, "relu", self)
 
     def tanh(self) -> Value:
-        return _node(math.tanh(self.data), "tanh", self)
+        return make_node(math.tanh(self.data), "tanh", self)
 
     def sigmoid(self) -> Value:
-        return _node(sigmoid(self.data), "sigmoid", self)
+        return make_node(sigmoid(self.data), "sigmoid", self)
 
     def exp(self) -> Value:
         try:
@@ -133,37 +132,53 @@ class Value:
             raise OverflowError(
                 f"exp overflows at {self.data!r} (the result is above 1.8e308)"
             ) from None
-        return _node(out, "exp", self)
+        return make_node(out, "exp", self)
 
     def log(self) -> Value:
         x = self.data
         if not x > 0.0:
             raise ValueError(f"log needs a positive input, got {x!r}")
-        return _node(math.log(x), "log", self)
+        return make_node(math.log(x), "log", self)
 
     def sqrt(self) -> Value:
         x = self.data
         if not x >= 0.0:
             raise ValueError(f"sqrt needs a non-negative input, got {x!r}")
-        return _node(math.sqrt(x), "sqrt", self)
+        return make_node(math.sqrt(x), "sqrt", self)
 
     # ---- gradients ----
 
     def backward(self, gradient: float = 1.0) -> None:
         """Add d self / d node to `.grad` of every node this one depends on (chain rule)."""
-        from engine.backprop import backward
+        from engine.backprop import backward  # here, not at the top: backprop imports value
 
         backward(self, gradient)
 
     def backward_steps(self, gradient: float = 1.0):
         """The same backward pass as `backward()`, one node per `next()`: a generator of `Step`s."""
-        from engine.steps import backward_steps
+        from engine.steps import backward_steps  # here, not at the top: steps imports value
 
         return backward_steps(self, gradient)
 
     def detach(self) -> Value:
         """A new leaf with the same data: what comes after it sends no gradient back here."""
         return Value(self.data, self.label)
+
+
+def operands(node: Value) -> tuple:
+    """Everything `node` was computed from, in order: Values and plain-number constants."""
+    a = node._a
+    if a is None:
+        return ()
+    if type(a) is tuple:
+        return a
+    b = node._b
+    return (a,) if b is None else (a, b)
+
+
+def parents(node: Value) -> tuple[Value, ...]:
+    """The Values among `node`'s operands, in operand order (a Value used twice shows twice)."""
+    return tuple(x for x in operands(node) if type(x) is Value)
 
 
 def sigmoid(x: float) -> float:
@@ -174,8 +189,8 @@ def sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
-def _node(data: float, op: str, a, b=None) -> Value:
-    """A new node; under `no_grad` it is a leaf."""
+def make_node(data: float, op: str, a, b=None) -> Value:
+    """A new node of `op` on operands `a` (and `b`, or a tuple in `a`); under `no_grad` a leaf."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -191,11 +206,13 @@ def _node(data: float, op: str, a, b=None) -> Value:
     return out
 
 
-def _data(x) -> float:
+def data_of(x) -> float:
+    """A Value's data, or a constant operand as it is."""
     return x.data if type(x) is Value else x
 
 
-def _to_float(x, what: str) -> float:
+def to_float(x, what: str) -> float:
+    """`x` (a real number or a Value) as a float, or a TypeError that says `what` it was for."""
     if type(x) is int:
         return float(x)
     if type(x) is Value:
@@ -208,7 +225,7 @@ def _to_float(x, what: str) -> float:
         raise TypeError(f"{what} must be a real number, not {type(x).__name__}") from None
 
 
-def _constant(x, op: str, value: Value, side: str) -> float:
+def constant(x, op: str, value: Value, side: str) -> float:
     """A plain-number operand as a float, or a TypeError that names its type."""
     if type(x) is float:
         return x

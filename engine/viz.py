@@ -22,9 +22,10 @@ from pathlib import Path
 import graphviz
 
 from engine.files import write_atomic
-from engine.graph import operands, topological_order
-from engine.steps import Step, backward_steps, define, keeping_grads, node_names, number
-from engine.value import Value, _to_float
+from engine.graph import topological_order
+from engine.steps import Step, backward_steps, keeping_grads
+from engine.text import define, node_names, number
+from engine.value import Value, operands, to_float
 
 MAX_NODES = 1000  # Values; past that a graph takes dot long and nobody can read it
 LEAF, PARAM, OUTPUT, PLAIN = "#dcecfb", "#e6dcf5", "#fbe3cf", "#ffffff"
@@ -118,7 +119,7 @@ def render_backward(
     if not isinstance(directory, (str, os.PathLike)):
         kind = type(directory).__name__
         raise TypeError(f"directory must be a path (str or os.PathLike), not {kind}")
-    gradient = _to_float(gradient, "gradient")
+    gradient = to_float(gradient, "gradient")
     directory = Path(directory)
     stale = _previous_output(directory)
     chosen = _params(params)

@@ -8,7 +8,7 @@ import pytest
 
 import engine
 import nn
-from engine.steps import number
+from engine.text import number
 from nn.data import make_moons, make_xor
 from nn.train import FitState, Objective, fit
 from nn.train.callbacks import EarlyStopping, ProgressBar, RenderGraphs, render_sample_graph

@@ -9,8 +9,8 @@ from hypothesis import given
 
 import engine
 from engine import Value, explain
-from engine.steps import number
 from engine.testing import expressions
+from engine.text import number
 
 EXPECTED = """\
 backward pass of L = d * f with gradient 1; grad is dL/d node
@@ -58,7 +58,18 @@ def test_rules_of_unary_ops_and_constants_read_as_formulas():
     rows = explain(y, file=io.StringIO()).splitlines()[3:-1]
     assert rows[0].endswith("v2.grad += y·1 = 1·1 = 1")
     assert rows[1].endswith("v1.grad += 3·1 = 3")
-    assert rows[2].endswith("x.grad += (1 - v1²)·3 = 1·3 = 3")
+    assert rows[2].endswith("x.grad += (4·σ(2·x)·σ(-2·x))·3 = 1·3 = 3")
+
+
+def test_a_tanh_row_shows_the_formula_the_engine_runs_even_in_the_tail():
+    # 1 - tanh(20)² rounds to 0; the engine's 4·σ(40)·σ(-40) does not, and the row says so.
+    x = Value(20.0, label="x")
+    y = x.tanh()
+    y.label = "y"
+    local = engine.local_grads(y)[0][1]
+    assert local > 0.0 and 1.0 - y.data**2 == 0.0
+    row = explain(y, file=io.StringIO()).splitlines()[3]
+    assert row.endswith(f"x.grad += (4·σ(2·x)·σ(-2·x))·1 = {number(local)}·1 = {number(local)}")
 
 
 @given(expressions())

@@ -16,7 +16,7 @@ from examples import micrograd_example
 
 import engine
 from engine import Value, topological_order
-from engine.steps import number
+from engine.text import number
 from engine.viz import CURRENT, LEAF, NEW_GRAD, OUTPUT, PARAM, draw_dot, render_backward
 
 SVG = "{http://www.w3.org/2000/svg}"
