@@ -112,64 +112,88 @@ def expressions(
         raise ValueError(f"unknown ops {sorted(bad)}; choose from {ALL_OPS}")
     n = draw(st.integers(min_inputs, max_inputs))
     number = st.floats(low, high, allow_nan=False, allow_infinity=False)
-    expr = Expression([draw(number) for _ in range(n)])
-    pool: list = expr.leaves()
-    usable = list(range(n))  # indices into pool of the values later steps may use (all bounded)
+    program = _Program(draw, Expression([draw(number) for _ in range(n)]))
+    for _ in range(draw(st.integers(1, max_ops))):
+        program.draw_step(draw(st.sampled_from(ops)))
+    return program.expr
 
-    def add(step: tuple) -> tuple:
+
+class _Program:
+    """An `Expression` being drawn, one step at a time, with every value kept in its domain."""
+
+    def __init__(self, draw, expr: Expression) -> None:
+        self.draw = draw
+        self.expr = expr
+        self.pool: list = expr.leaves()
+        # indices into pool of the values later steps may use (all bounded)
+        self.usable = list(range(len(expr.inputs)))
+
+    def add(self, step: tuple) -> tuple:
         """Append a step (and a tanh after it if its value is large); return a ref to the result."""
-        pool.append(_apply(pool, step))
-        expr.steps.append(step)
-        last = ("ref", len(pool) - 1)
-        if abs(_data(pool, last)) > LIMIT:
-            return add(("tanh", last))
-        usable.append(last[1])
+        self.pool.append(_apply(self.pool, step))
+        self.expr.steps.append(step)
+        last = ("ref", len(self.pool) - 1)
+        if abs(_data(self.pool, last)) > LIMIT:
+            return self.add(("tanh", last))
+        self.usable.append(last[1])
         return last
 
-    def positive(x: tuple, floor: float) -> tuple:
+    def positive(self, x: tuple, floor: float) -> tuple:
         """x itself if it is comfortably positive, else x*x + floor."""
-        if _data(pool, x) > floor:
+        if _data(self.pool, x) > floor:
             return x
-        return add(("+", add(("*", x, x)), floor))
+        return self.add(("+", self.add(("*", x, x)), floor))
 
-    def away_from_zero(x: tuple) -> tuple:
-        if abs(_data(pool, x)) > MARGIN:
+    def away_from_zero(self, x: tuple) -> tuple:
+        if abs(_data(self.pool, x)) > MARGIN:
             return x
-        return add(("+", x, 0.5))
+        return self.add(("+", x, 0.5))
 
-    for _ in range(draw(st.integers(1, max_ops))):
-        op = draw(st.sampled_from(ops))
-        pick = st.sampled_from(usable).map(lambda i: ("ref", i))
-        constant = st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > MARGIN)
-        a = draw(pick)
+    def draw_step(self, op: str) -> None:
+        draw = self.draw
+        self.pick = st.sampled_from(self.usable).map(lambda i: ("ref", i))
+        self.constant = st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > MARGIN)
+        a = draw(self.pick)
         if op in NARY_OPS:
-            k = draw(st.integers(1, 4))
-            xs = [draw(pick | constant) if op == "sum" else draw(pick) for _ in range(k)]
-            if op == "dot":
-                xs += [draw(pick | constant) for _ in range(k)]
-            add((op, tuple(xs)))
+            self.nary(op)
         elif op in ("log", "sqrt"):
-            add((op, positive(a, 0.1)))
+            self.add((op, self.positive(a, 0.1)))
         elif op in ("relu", "abs"):
-            add((op, away_from_zero(a)))
+            self.add((op, self.away_from_zero(a)))
         elif op in UNARY_OPS:
-            add((op, a))
+            self.add((op, a))
         elif op == "**":
-            kind = draw(st.sampled_from(["integer", "real", "value", "constant base"]))
-            if kind == "integer":
-                add(("**", a, float(draw(st.integers(-2, 3)))) if abs(_data(pool, a)) > MARGIN
-                    else ("**", a, float(draw(st.integers(1, 3)))))
-            elif kind == "real":
-                add(("**", positive(a, 0.1), draw(st.floats(-1.5, 2.5))))
-            elif kind == "value":
-                add(("**", positive(a, 0.1), draw(pick)))
-            else:
-                add(("**", draw(st.floats(0.2, 3.0)), a))
+            self.power(a)
         else:
-            b = draw(pick | constant)
-            if draw(st.booleans()) and not isinstance(b, tuple):
-                a, b = b, a  # a constant on the left: 2 - x, 3 / x
-            if op == "/":
-                b = away_from_zero(b) if isinstance(b, tuple) else b
-            add((op, a, b))
-    return expr
+            self.binary(op, a)
+
+    def nary(self, op: str) -> None:
+        draw, pick, constant = self.draw, self.pick, self.constant
+        k = draw(st.integers(1, 4))
+        xs = [draw(pick | constant) if op == "sum" else draw(pick) for _ in range(k)]
+        if op == "dot":
+            xs += [draw(pick | constant) for _ in range(k)]
+        self.add((op, tuple(xs)))
+
+    def power(self, a: tuple) -> None:
+        draw = self.draw
+        kind = draw(st.sampled_from(["integer", "real", "value", "constant base"]))
+        if kind == "integer":
+            if abs(_data(self.pool, a)) > MARGIN:
+                self.add(("**", a, float(draw(st.integers(-2, 3)))))
+            else:
+                self.add(("**", a, float(draw(st.integers(1, 3)))))
+        elif kind == "real":
+            self.add(("**", self.positive(a, 0.1), draw(st.floats(-1.5, 2.5))))
+        elif kind == "value":
+            self.add(("**", self.positive(a, 0.1), draw(self.pick)))
+        else:
+            self.add(("**", draw(st.floats(0.2, 3.0)), a))
+
+    def binary(self, op: str, a: tuple) -> None:
+        b = self.draw(self.pick | self.constant)
+        if self.draw(st.booleans()) and not isinstance(b, tuple):
+            a, b = b, a  # a constant on the left: 2 - x, 3 / x
+        if op == "/":
+            b = self.away_from_zero(b) if isinstance(b, tuple) else b
+        self.add((op, a, b))
