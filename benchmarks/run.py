@@ -271,8 +271,11 @@ def bench_chain() -> list[tuple]:
     return [
         ("chain of 1,000,000 nodes: forward + backward, s", mg, sum(big)),
         ("chain: backward time(1,000,000) / time(100,000)", "-", big[1] / small[1]),
-        ("chain: forward time(1,000,000) / time(100,000) (Python's collector)", "-",
-         big[0] / small[0]),
+        (
+            "chain: forward time(1,000,000) / time(100,000) (Python's collector)",
+            "-",
+            big[0] / small[0],
+        ),
     ]
 
 

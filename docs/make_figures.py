@@ -48,8 +48,9 @@ def main(directory: Path) -> list[Path]:
     written = [Path(draw_dot(L).render(outfile=directory / "graph.svg", cleanup=True))]
     out, params = neuron()
     out.backward()
-    written.append(Path(draw_dot(out, params=params).render(
-        outfile=directory / "neuron.svg", cleanup=True)))
+    written.append(
+        Path(draw_dot(out, params=params).render(outfile=directory / "neuron.svg", cleanup=True))
+    )
     written += render_backward(example(), directory / "backward")
     written += main_job(directory)
     return written

@@ -48,23 +48,29 @@ def table(steps: list[Step]) -> str:
     rows = [header]
     for step in steps:
         node = step.node
-        rows.append((
-            str(step.index + 1),
-            define(node, names),
-            node.op or "leaf",
-            number(node.data),
-            number(step.upstream),
-            rule(step),
-        ))
+        rows.append(
+            (
+                str(step.index + 1),
+                define(node, names),
+                node.op or "leaf",
+                number(node.data),
+                number(step.upstream),
+                rule(step),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
-        cells = [cell.rjust(w) if i in (0, 3, 4) else cell.ljust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths, strict=False))]
+        cells = [
+            cell.rjust(w) if i in (0, 3, 4) else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=False))
+        ]
         lines.append("  ".join(cells + [row[-1]]).rstrip())
     lines.insert(1, "-" * len(lines[0]))
-    title = (f"backward pass of {define(steps[0].node, names)} with gradient "
-             f"{number(steps[0].upstream)}; grad is d{out}/d node")
+    title = (
+        f"backward pass of {define(steps[0].node, names)} with gradient "
+        f"{number(steps[0].upstream)}; grad is d{out}/d node"
+    )
     note = "a node's grad is complete when its row comes; its rule sends local·grad to each parent"
     return "\n".join([title, *lines, note])
 

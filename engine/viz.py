@@ -150,8 +150,16 @@ def render_backward(
 # ---- building the picture ----
 
 
-def _drawing(order, names, root, rankdir, show_grad, params, step: Step | None = None,
-             visited: set | None = None) -> Drawing:
+def _drawing(
+    order,
+    names,
+    root,
+    rankdir,
+    show_grad,
+    params,
+    step: Step | None = None,
+    visited: set | None = None,
+) -> Drawing:
     index = {node: i for i, node in enumerate(order)}
     fresh = {c.parent for c in step.contributions} if step is not None else set()
     g = Drawing(name="gradstep", format="svg")
@@ -161,10 +169,21 @@ def _drawing(order, names, root, rankdir, show_grad, params, step: Step | None =
     for node in order:
         i = index[node]
         current = step is not None and node is step.node
-        fill = (CURRENT if current else OUTPUT if node is root else PARAM if node in params
-                else LEAF if not node.op else PLAIN)
-        cells = [f"<td>{html.escape(names[node])}</td>",
-                 f"<td {_CELL}>data {number(node.data)}</td>"]
+        fill = (
+            CURRENT
+            if current
+            else OUTPUT
+            if node is root
+            else PARAM
+            if node in params
+            else LEAF
+            if not node.op
+            else PLAIN
+        )
+        cells = [
+            f"<td>{html.escape(names[node])}</td>",
+            f"<td {_CELL}>data {number(node.data)}</td>",
+        ]
         if show_grad:
             text = f"grad {number(node.grad)}"
             if node in fresh:
@@ -173,15 +192,25 @@ def _drawing(order, names, root, rankdir, show_grad, params, step: Step | None =
                 cells.append(f'<td {_CELL}><font color="{PENDING}">{text}</font></td>')
             else:
                 cells.append(f"<td {_CELL}>{text}</td>")
-        label = ('<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
-                 f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>')
+        label = (
+            '<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
+            f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>'
+        )
         g.node(f"n{i}", label, shape="plain", tooltip=define(node, names))
         if not node.op:
             continue
         op = f"n{i}op"
         hot = {"color": EDGE, "penwidth": "2.2"} if current else {}
-        g.node(op, node.op, shape="circle", width="0.3", margin="0.02", fontsize="10",
-               style="filled", fillcolor=CURRENT if current else "#f2f2f2")
+        g.node(
+            op,
+            node.op,
+            shape="circle",
+            width="0.3",
+            margin="0.02",
+            fontsize="10",
+            style="filled",
+            fillcolor=CURRENT if current else "#f2f2f2",
+        )
         g.edge(op, f"n{i}", **hot)
         sides = _SIDES.get(node.op, ())
         for j, x in enumerate(operands(node)):

@@ -163,9 +163,7 @@ def _pairs(preds, targets, loss: str, what: str = "targets") -> tuple[list, list
         p = list(p)
         t = _sequence(t, loss, f"{what}[{i}]")
         if len(p) != len(t):
-            raise ValueError(
-                f"{loss}: sample {i} has {len(p)} predictions but {len(t)} {what}"
-            )
+            raise ValueError(f"{loss}: sample {i} has {len(p)} predictions but {len(t)} {what}")
         for j, (pj, tj) in enumerate(zip(p, t, strict=True)):
             if type(pj) is not Value:
                 raise TypeError(_not_value(loss, "preds", f"[{i}][{j}]", pj))

@@ -102,8 +102,7 @@ class Layer(Module):
         rng = make_rng(seed, rng)
         prefix = f"{name}." if name else ""
         self.neurons = [
-            Neuron(nin, activation, init=init, rng=rng, name=f"{prefix}N{j}")
-            for j in range(nout)
+            Neuron(nin, activation, init=init, rng=rng, name=f"{prefix}N{j}") for j in range(nout)
         ]
         self._rows = [n._wb for n in self.neurons]
         self._names = [n.name for n in self.neurons]

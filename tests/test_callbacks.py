@@ -93,8 +93,9 @@ def test_rendered_graph_is_one_samples_loss_with_its_gradients(tmp_path):
         model, lambda i, skip: nn.losses.hinge([model(X[i])], [target]), 5, tmp_path / "g.svg"
     )
     path = drawn.path
-    assert drawn.skipped_layers == 0 and drawn.values == len(engine.topological_order(
-        nn.losses.hinge([model(X[5])], [target])))
+    assert drawn.skipped_layers == 0 and drawn.values == len(
+        engine.topological_order(nn.losses.hinge([model(X[5])], [target]))
+    )
     assert all(p.grad == 0.25 for p in model.parameters())
     texts = " ".join(_texts(path))
     # the loss box shows the sample's loss and d loss / d loss = 1
@@ -106,8 +107,14 @@ def test_rendered_graph_is_one_samples_loss_with_its_gradients(tmp_path):
 def test_render_graphs_checks_the_sample_index(tmp_path):
     X, y = make_xor(n_samples=8, seed=0)
     with pytest.raises(ValueError, match="sample=8 is out of range"):
-        fit(nn.MLP(2, [2, 1], seed=0), X, y, steps=1, progress=False,
-            callbacks=[RenderGraphs(tmp_path, every=1, sample=8)])
+        fit(
+            nn.MLP(2, [2, 1], seed=0),
+            X,
+            y,
+            steps=1,
+            progress=False,
+            callbacks=[RenderGraphs(tmp_path, every=1, sample=8)],
+        )
     with pytest.raises(ValueError, match="every must be an int >= 1"):
         RenderGraphs(tmp_path, every=0)
 

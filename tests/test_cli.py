@@ -20,7 +20,10 @@ GRADSTEP = Path(sys.executable).with_name("gradstep")
 def train(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "nn", "train", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
     )
 
 
@@ -64,7 +67,9 @@ def test_the_installed_console_script_runs(tmp_path):
     out = tmp_path / "xor"
     result = subprocess.run(
         [str(GRADSTEP), "train", "--dataset", "xor", "--steps", "3", "--out", str(out)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr
     assert metrics(out)["dataset"] == "xor" and metrics(out)["steps"] == 3
@@ -128,8 +133,9 @@ def test_a_loss_that_does_not_fit_the_data_set_is_refused_with_advice(tmp_path):
 
 def test_a_diverging_run_exits_1_and_keeps_the_restored_model(tmp_path):
     out = tmp_path / "boom"
-    result = train("--dataset", "sine", "--optimizer", "sgd", "--lr", "1e6", "--steps", "50",
-                   "--out", str(out))
+    result = train(
+        "--dataset", "sine", "--optimizer", "sgd", "--lr", "1e6", "--steps", "50", "--out", str(out)
+    )
     assert result.returncode == 1
     assert "diverged" in result.stderr and "smaller learning rate" in result.stderr
     m = metrics(out)
@@ -141,8 +147,18 @@ def test_a_diverging_run_exits_1_and_keeps_the_restored_model(tmp_path):
 
 def test_render_every_draws_frames_of_the_backward_pass(tmp_path):
     out = tmp_path / "frames"
-    result = train("--dataset", "xor", "--hidden", "4", "--steps", "4", "--render-every", "2",
-                   "--out", str(out))
+    result = train(
+        "--dataset",
+        "xor",
+        "--hidden",
+        "4",
+        "--steps",
+        "4",
+        "--render-every",
+        "2",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     frames = sorted(os.listdir(out / "graphs"))
     assert frames == ["step_0000.svg", "step_0002.svg"]
@@ -151,8 +167,24 @@ def test_render_every_draws_frames_of_the_backward_pass(tmp_path):
 
 def test_no_hidden_layer_and_other_flags_reach_the_model(tmp_path):
     out = tmp_path / "linear"
-    result = train("--dataset", "moons", "--hidden", "", "--optimizer", "adam", "--loss", "bce",
-                   "--steps", "5", "--batch-size", "10", "--seed", "3", "--out", str(out))
+    result = train(
+        "--dataset",
+        "moons",
+        "--hidden",
+        "",
+        "--optimizer",
+        "adam",
+        "--loss",
+        "bce",
+        "--steps",
+        "5",
+        "--batch-size",
+        "10",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     m = metrics(out)
     assert m["model"]["shape"] == "2-1" and m["loss_function"] == "bce"

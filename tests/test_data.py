@@ -126,8 +126,10 @@ def test_moons_class_means_sit_on_the_expected_sides():
 
 def test_circles_inner_radius_is_factor():
     X, y = make_circles(n_samples=40, noise=0.0, factor=0.3)
-    radii = {label: [math.hypot(*p) for p, lb in zip(X, y, strict=True) if lb == label]
-             for label in (0, 1)}
+    radii = {
+        label: [math.hypot(*p) for p, lb in zip(X, y, strict=True) if lb == label]
+        for label in (0, 1)
+    }
     assert all(math.isclose(r, 1.0) for r in radii[0])
     assert all(math.isclose(r, 0.3) for r in radii[1])
     X, y = make_circles(n_samples=400, noise=0.05, factor=0.5)
@@ -296,7 +298,14 @@ def test_stratified_split_keeps_each_class_proportion():
 
 def test_registry_names_and_what_each_entry_promises():
     assert list(DATASETS) == [
-        "moons", "circles", "spirals", "xor", "blobs", "sine", "iris", "digits"
+        "moons",
+        "circles",
+        "spirals",
+        "xor",
+        "blobs",
+        "sine",
+        "iris",
+        "digits",
     ]
     for name, info in DATASETS.items():
         assert get_dataset(name) is info and info.name == name
@@ -318,8 +327,11 @@ def test_registry_names_and_what_each_entry_promises():
 
 
 def test_unknown_dataset_name_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown dataset 'moon'; choose one of: moons, circles, "
-                                         "spirals, xor, blobs, sine, iris, digits"):
+    with pytest.raises(
+        ValueError,
+        match="unknown dataset 'moon'; choose one of: moons, circles, "
+        "spirals, xor, blobs, sine, iris, digits",
+    ):
         get_dataset("moon")
     with pytest.raises(TypeError, match="name must be a str"):
         get_dataset(3)

@@ -38,7 +38,7 @@ def test_third_derivative_of_a_composition():
 
 def test_mixed_partial_derivatives_agree_in_either_order():
     x, y = Value(0.7), Value(-1.2)
-    f = (x * y).exp() + x**y.sigmoid()
+    f = (x * y).exp() + x ** y.sigmoid()
     dfdx, dfdy = grad(f, [x, y], create_graph=True)
     (dxy,) = grad(dfdx, [y])
     (dyx,) = grad(dfdy, [x])

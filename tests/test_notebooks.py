@@ -56,8 +56,12 @@ def printed(nb) -> str:
 
 
 def pictures(nb, mime: str) -> list[str]:
-    return [out.data[mime] for cell in code_cells(nb) for out in cell.outputs
-            if out.output_type in ("display_data", "execute_result") and mime in out.data]
+    return [
+        out.data[mime]
+        for cell in code_cells(nb)
+        for out in cell.outputs
+        if out.output_type in ("display_data", "execute_result") and mime in out.data
+    ]
 
 
 def number_after(label: str, text: str) -> float:

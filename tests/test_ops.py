@@ -54,9 +54,9 @@ def test_op_value_and_derivatives(f, inputs, value, derivatives):
 def test_chain_rule_through_a_node_used_twice():
     # micrograd's example: the gradient of a node reached by two paths is the sum of both.
     a, b = Value(-4.0, "a"), Value(2.0, "b")
-    c = a + b          # -2
-    d = a * b + b**3   # -8 + 8 = 0
-    e = c * d + c      # shared c: de/dc = d + 1 = 1
+    c = a + b  # -2
+    d = a * b + b**3  # -8 + 8 = 0
+    e = c * d + c  # shared c: de/dc = d + 1 = 1
     e.backward()
     assert e.data == -2.0
     # de/da = (d + 1)·1 + c·b = 1 + (-2)(2) = -3; de/db = (d + 1) + c·(a + 3b²) = 1 - 2·8 = -15

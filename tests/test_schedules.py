@@ -38,35 +38,75 @@ def test_cosine_annealing_by_hand():
     # eta_min + (1 - eta_min)·(1 + cos(πt/4))/2 with eta_min = 0.1:
     # t=0: 1, t=1: 0.1 + 0.45·(1 + √½), t=2: 0.55, t=3: 0.1 + 0.45·(1 - √½), t=4: 0.1, then back up.
     half = math.sqrt(0.5)
-    expected = [1.0, 0.1 + 0.45 * (1 + half), 0.55, 0.1 + 0.45 * (1 - half), 0.1,
-                0.1 + 0.45 * (1 - half), 0.55, 0.1 + 0.45 * (1 + half), 1.0]
+    expected = [
+        1.0,
+        0.1 + 0.45 * (1 + half),
+        0.55,
+        0.1 + 0.45 * (1 - half),
+        0.1,
+        0.1 + 0.45 * (1 - half),
+        0.55,
+        0.1 + 0.45 * (1 + half),
+        1.0,
+    ]
     got = lrs(lambda opt: CosineAnnealingLR(opt, T_max=4, eta_min=0.1))
     assert got == pytest.approx(expected, rel=1e-14)
 
 
 def test_linear_lr_is_micrograd_demo_schedule():
     # micrograd's demo: lr = 1.0 - 0.9·k/100 at step k, for 100 steps.
-    got = lrs(lambda opt: LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100),
-              steps=120)
+    got = lrs(
+        lambda opt: LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=100), steps=120
+    )
     assert got[:101] == pytest.approx([1.0 - 0.9 * k / 100 for k in range(101)], rel=1e-14)
     assert got[100:] == pytest.approx([0.1] * 21, rel=1e-14)
 
 
 def test_linear_lr_warm_up_from_a_quarter():
-    got = lrs(lambda opt: LinearLR(opt, start_factor=0.25, end_factor=1.0, total_iters=3),
-              lr=0.5, steps=5)
+    got = lrs(
+        lambda opt: LinearLR(opt, start_factor=0.25, end_factor=1.0, total_iters=3), lr=0.5, steps=5
+    )
     assert got == pytest.approx([0.125, 0.25, 0.375, 0.5, 0.5, 0.5], rel=1e-15)
 
 
 # torch.optim.lr_scheduler (2.13) on SGD(lr=1.0), lr after construction and after each step().
 TORCH = {
     "step": [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25],
-    "exp": [1.0, 0.9, 0.81, 0.7290000000000001, 0.6561000000000001, 0.5904900000000002,
-            0.5314410000000002, 0.47829690000000014, 0.43046721000000016],
-    "cos": [1.0, 0.8681980515339464, 0.55, 0.23180194846605368, 0.1, 0.2318019484660536, 0.55,
-            0.8681980515339467, 1.0000000000000004, 0.8681980515339468, 0.5500000000000004],
-    "lin": [1.0, 0.8200000000000001, 0.6400000000000001, 0.4600000000000001, 0.2800000000000001,
-            0.10000000000000002, 0.10000000000000002, 0.10000000000000002, 0.10000000000000002],
+    "exp": [
+        1.0,
+        0.9,
+        0.81,
+        0.7290000000000001,
+        0.6561000000000001,
+        0.5904900000000002,
+        0.5314410000000002,
+        0.47829690000000014,
+        0.43046721000000016,
+    ],
+    "cos": [
+        1.0,
+        0.8681980515339464,
+        0.55,
+        0.23180194846605368,
+        0.1,
+        0.2318019484660536,
+        0.55,
+        0.8681980515339467,
+        1.0000000000000004,
+        0.8681980515339468,
+        0.5500000000000004,
+    ],
+    "lin": [
+        1.0,
+        0.8200000000000001,
+        0.6400000000000001,
+        0.4600000000000001,
+        0.2800000000000001,
+        0.10000000000000002,
+        0.10000000000000002,
+        0.10000000000000002,
+        0.10000000000000002,
+    ],
 }
 
 

@@ -52,11 +52,20 @@ def test_fit_learns_moons_to_100_percent():
 
 def test_fit_learns_iris_to_95_percent_on_held_out_flowers():
     X, y = load_iris()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0,
-                                                        stratify=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, seed=0, stratify=True)
     model = nn.MLP(4, [8, 3], seed=0)
-    history = fit(model, X_train, y_train, loss="cross_entropy", optimizer="adam", lr=0.05,
-                  steps=60, progress=False, X_val=X_test, y_val=y_test)
+    history = fit(
+        model,
+        X_train,
+        y_train,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.05,
+        steps=60,
+        progress=False,
+        X_val=X_test,
+        y_val=y_test,
+    )
     assert history.val_accuracy >= 0.95
     assert history.val_accuracy == evaluate(model, X_test, y_test, "cross_entropy")["accuracy"]
     assert len(X_test) == 38
@@ -67,8 +76,9 @@ def test_a_scheduler_of_nn_optim_is_stepped_once_per_step():
     model = nn.MLP(2, [4, 1], seed=0)
     opt = SGD(model.parameters(), lr=1.0)
     schedule = LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=10)
-    history = fit(model, X, y, loss="hinge", optimizer=opt, schedule=schedule, steps=10,
-                  progress=False)
+    history = fit(
+        model, X, y, loss="hinge", optimizer=opt, schedule=schedule, steps=10, progress=False
+    )
     # micrograd's rate, 1.0 - 0.9 * k / 10, is what each step used
     assert history.lr == pytest.approx([1.0 - 0.9 * k / 10 for k in range(10)])
     assert opt.lr == pytest.approx(0.1)
@@ -108,8 +118,15 @@ def test_l2_adds_the_sum_of_squares_to_the_recorded_loss():
 
 def test_a_schedule_function_sets_the_rate_of_each_step():
     X, y = make_xor(n_samples=20, seed=0)
-    history = fit(nn.MLP(2, [4, 1], seed=0), X, y, optimizer="sgd", steps=5,
-                  schedule=lambda k: 0.1 / (k + 1), progress=False)
+    history = fit(
+        nn.MLP(2, [4, 1], seed=0),
+        X,
+        y,
+        optimizer="sgd",
+        steps=5,
+        schedule=lambda k: 0.1 / (k + 1),
+        progress=False,
+    )
     assert history.lr == pytest.approx([0.1, 0.05, 0.1 / 3, 0.025, 0.02])
 
 
@@ -124,8 +141,18 @@ def test_minibatches_are_seeded_and_see_every_sample_once_per_epoch():
             seen.append(list(targets))
             return nn.losses.mse(preds, targets)
 
-        fit(nn.MLP(2, [4, 1], seed=0), X, ids, loss=loss, optimizer="sgd", lr=1e-3, steps=8,
-            batch_size=10, seed=seed, progress=False)
+        fit(
+            nn.MLP(2, [4, 1], seed=0),
+            X,
+            ids,
+            loss=loss,
+            optimizer="sgd",
+            lr=1e-3,
+            steps=8,
+            batch_size=10,
+            seed=seed,
+            progress=False,
+        )
         return seen
 
     batches = run(0)
@@ -143,8 +170,9 @@ def test_auto_loss_picks_cross_entropy_for_several_outputs_and_hinge_for_one():
     Xx, yx = make_xor(n_samples=12, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
     h = fit(model, Xx, yx, steps=1, progress=False)
-    expected = nn.losses.hinge([nn.MLP(2, [4, 1], seed=0)(x) for x in Xx],
-                               [1.0 if t else -1.0 for t in yx]).data
+    expected = nn.losses.hinge(
+        [nn.MLP(2, [4, 1], seed=0)(x) for x in Xx], [1.0 if t else -1.0 for t in yx]
+    ).data
     assert h.loss[0] == expected
 
 
@@ -155,8 +183,18 @@ def test_stops_at_the_target_loss_without_taking_another_step():
     X, y = make_xor(n_samples=40, seed=0)
     model = nn.MLP(2, [8, 1], seed=0)
     snaps = Snapshots()
-    history = fit(model, X, y, loss="hinge", optimizer="adam", lr=0.05, steps=500,
-                  target_loss=0.2, callbacks=[snaps], progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="hinge",
+        optimizer="adam",
+        lr=0.05,
+        steps=500,
+        target_loss=0.2,
+        callbacks=[snaps],
+        progress=False,
+    )
     assert history.stop_reason == "target_loss"
     assert history.loss[-1] <= 0.2 and all(v > 0.2 for v in history.loss[:-1])
     assert history.steps < 500
@@ -169,8 +207,15 @@ def test_stops_when_the_loss_has_not_improved_for_patience_steps():
     X, y = make_xor(n_samples=20, seed=0)
     model = nn.MLP(2, [4, 1], seed=0)
     # a learning rate of 0 never improves the loss: step 0 is the best, then `patience` more
-    history = fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.0), steps=100,
-                  patience=5, progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        optimizer=SGD(model.parameters(), lr=0.0),
+        steps=100,
+        patience=5,
+        progress=False,
+    )
     assert history.stop_reason == "patience"
     assert history.steps == 6
     assert "not improved for 5 steps" in history.message
@@ -182,8 +227,9 @@ def test_a_callback_returning_true_stops_training():
             return step == 2
 
     X, y = make_xor(n_samples=20, seed=0)
-    history = fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=50, callbacks=[StopAtThree()],
-                  progress=False)
+    history = fit(
+        nn.MLP(2, [4, 1], seed=0), X, y, steps=50, callbacks=[StopAtThree()], progress=False
+    )
     assert history.steps == 3 and history.stop_reason == "callback"
 
 
@@ -203,8 +249,13 @@ def test_callbacks_see_the_start_every_step_and_the_end():
     X, y = make_xor(n_samples=20, seed=0)
     fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=3, callbacks=[Recorder()], progress=False)
     keys = ["accuracy", "loss", "lr", "step"]
-    assert calls == [("begin", 3, 20), ("step", 0, keys), ("step", 1, keys), ("step", 2, keys),
-                     ("end", 3)]
+    assert calls == [
+        ("begin", 3, 20),
+        ("step", 0, keys),
+        ("step", 1, keys),
+        ("step", 2, keys),
+        ("end", 3),
+    ]
 
 
 # ---- divergence ----
@@ -215,8 +266,17 @@ def test_a_huge_learning_rate_diverges_and_the_last_good_weights_come_back():
     model = nn.MLP(1, [4, 1], seed=0)
     snaps = Snapshots()
     with pytest.warns(RuntimeWarning, match="diverged at step"):
-        history = fit(model, X, y, loss="mse", optimizer="sgd", lr=1e6, steps=50,
-                      callbacks=[snaps], progress=False)
+        history = fit(
+            model,
+            X,
+            y,
+            loss="mse",
+            optimizer="sgd",
+            lr=1e6,
+            steps=50,
+            callbacks=[snaps],
+            progress=False,
+        )
     assert history.stop_reason == "diverged" and history.diverged
     assert 2 <= history.steps < 50  # some steps were fine before it blew up
     assert all(math.isfinite(v) for v in history.loss)
@@ -238,8 +298,9 @@ def test_an_engine_overflow_counts_as_divergence():
     before = model.state_dict()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        history = fit(model, X, labels, loss=exp_loss, optimizer="sgd", lr=1e3, steps=50,
-                      progress=False)
+        history = fit(
+            model, X, labels, loss=exp_loss, optimizer="sgd", lr=1e3, steps=50, progress=False
+        )
     assert history.stop_reason == "diverged"
     assert "exp overflows" in history.message
     assert [w.category for w in caught] == [RuntimeWarning]

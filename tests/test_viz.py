@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def svg_nodes(svg) -> dict[str, ET.Element]:
     """Graphviz SVG: each node is <g class="node"> whose <title> is the node's id."""
     tree = ET.fromstring(svg)
-    return {g.find(SVG + "title").text: g for g in tree.iter(SVG + "g")
-            if g.get("class") == "node"}
+    return {g.find(SVG + "title").text: g for g in tree.iter(SVG + "g") if g.get("class") == "node"}
 
 
 def svg_edges(svg) -> list[str]:
@@ -50,8 +49,11 @@ def test_draw_dot_renders_every_value_with_its_label_data_and_grad():
     nodes = svg_nodes(svg)
     order = topological_order(L)
     for i, node in enumerate(order):
-        assert texts(nodes[f"n{i}"]) == [node.label, f"data {number(node.data)}",
-                                         f"grad {number(node.grad)}"]
+        assert texts(nodes[f"n{i}"]) == [
+            node.label,
+            f"data {number(node.data)}",
+            f"grad {number(node.grad)}",
+        ]
     assert texts(nodes["n6"]) == ["L", "data -8", "grad 1"]
     assert texts(nodes[f"n{order.index(v['a'])}"]) == ["a", "data 2", "grad 6"]
     ops = {title: texts(g) for title, g in nodes.items() if title.endswith("op")}
@@ -136,8 +138,9 @@ def test_each_frame_highlights_the_next_node_of_backward_and_the_grads_it_wrote(
             grad = texts(values[f"n{order.index(c.parent)}"])[2]
             assert grad == f"grad {number(so_far[c.parent])}"
         # (a coloured cell adds a filled copy of its box: compare the set of boxes)
-        layouts.add(frozenset(p.get("points") for g in nodes.values()
-                              for p in g.iter(SVG + "polygon")))
+        layouts.add(
+            frozenset(p.get("points") for g in nodes.values() for p in g.iter(SVG + "polygon"))
+        )
     assert len(layouts) == 1  # one layout in every frame: only colours and numbers change
 
 
@@ -206,8 +209,13 @@ for attempt in (lambda: g.pipe(format='svg'), lambda: g._repr_mimebundle_(),
 """
     env = {**os.environ, "PATH": str(empty)}
     target = tmp_path / "frames"
-    run = subprocess.run([sys.executable, "-c", script, str(target)], env=env,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(target)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = run.stdout.splitlines()
     assert run.returncode == 0, run.stderr
     assert lines[0] == "SOURCE True"
@@ -219,8 +227,12 @@ for attempt in (lambda: g.pipe(format='svg'), lambda: g._repr_mimebundle_(),
 
 
 def test_make_figures_draws_the_docs_with_the_projects_own_code(tmp_path):
-    run = subprocess.run([sys.executable, str(ROOT / "docs" / "make_figures.py"), str(tmp_path)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "make_figures.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     nodes = svg_nodes((tmp_path / "graph.svg").read_bytes())
     assert ["a", "data 2", "grad 6"] in [texts(g) for g in nodes.values()]
@@ -273,16 +285,36 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
     probe = tmp_path / "player" / "probe.html"
     probe.write_text(page.replace("</body>", PROBE), encoding="utf-8")
     # Flags that keep Chromium off the network: the page must work with none.
-    offline = ["--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--disable-quic", "--no-first-run",
-               f"--user-data-dir={tmp_path / 'profile'}"]
-    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", *offline,
-                          "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-                         capture_output=True, text=True, timeout=60)
+    offline = [
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    run = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            *offline,
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     found = re.search(r'data-probe="([^"]*)"', run.stdout)
     assert found, run.stderr[-2000:]
     assert found.group(1).split("|") == [
-        "step 2 / 7", "step 3 / 7", "step 2 / 7", "step 6 / 7",
+        "step 2 / 7",
+        "step 3 / 7",
+        "step 2 / 7",
+        "step 6 / 7",
         "a   dL/da = 6   (leaf)",
         "step 3 / 7 step_002.svg true",  # played from step 1 for 2 s at 0.9 s a step
     ]

@@ -1,8 +1,8 @@
 """The `gradstep` command line, the top floor: it parses flags and calls the library below.
 
-    gradstep train                                  # micrograd's demo
-    gradstep train --dataset iris                   # held-out test split, Adam, cross-entropy
-    gradstep train --dataset spirals --hidden 32,32 --steps 300 --out runs/spirals
+gradstep train                                  # micrograd's demo
+gradstep train --dataset iris                   # held-out test split, Adam, cross-entropy
+gradstep train --dataset spirals --hidden 32,32 --steps 300 --out runs/spirals
 """
 
 from __future__ import annotations

@@ -28,8 +28,10 @@ def claim_folder(out: str | None, dataset: str, force: bool = False) -> str:
         if os.path.exists(out) and not os.path.isdir(out):
             raise ValueError(f"--out {out} exists and is not a folder")
         if os.path.isdir(out) and os.listdir(out) and not force:
-            raise ValueError(f"output folder {out} exists and is not empty; choose another "
-                             "--out, or pass --force to replace the files in it")
+            raise ValueError(
+                f"output folder {out} exists and is not empty; choose another "
+                "--out, or pass --force to replace the files in it"
+            )
         os.makedirs(out, exist_ok=True)
         return out
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -54,8 +56,14 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
     plots.loss_curves(history, os.path.join(out, "loss.png"), title=title)
     written.append("loss.png")
     if plan.n_features == 2 and plan.task == "classification":
-        plots.decision_boundary(model, X, y, os.path.join(out, "decision_boundary.png"),
-                                title=title, class_names=DATASETS[plan.dataset].class_names)
+        plots.decision_boundary(
+            model,
+            X,
+            y,
+            os.path.join(out, "decision_boundary.png"),
+            title=title,
+            class_names=DATASETS[plan.dataset].class_names,
+        )
         written.append("decision_boundary.png")
     if plan.n_features == 1 and plan.task == "regression":
         plots.regression_fit(model, X, y, os.path.join(out, "fit.png"), title=title)
@@ -65,12 +73,15 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
     state = FitState(model, X, y, objective, None, plan.steps, history)
     graph_note = None
     try:
-        drawn = render_sample_graph(model, state.sample_loss, 0, os.path.join(out, "graph.svg"),
-                                    max_nodes=MAX_NODES)
+        drawn = render_sample_graph(
+            model, state.sample_loss, 0, os.path.join(out, "graph.svg"), max_nodes=MAX_NODES
+        )
         written.append("graph.svg")
         if drawn.skipped_layers:
-            graph_note = (f"graph.svg starts after layer {drawn.skipped_layers}: the whole "
-                          f"one-sample graph has more than {MAX_NODES} Values")
+            graph_note = (
+                f"graph.svg starts after layer {drawn.skipped_layers}: the whole "
+                f"one-sample graph has more than {MAX_NODES} Values"
+            )
     except ValueError as error:
         graph_note = f"graph.svg not drawn: {error}"
 
@@ -79,9 +90,13 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
         "task": plan.task,
         "n_train": len(X),
         "n_test": n_test,
-        "model": {"nin": plan.n_features, "nouts": [*plan.hidden, plan.n_outputs],
-                  "activation": plan.activation, "shape": shape(plan),
-                  "parameters": len(model.parameters())},
+        "model": {
+            "nin": plan.n_features,
+            "nouts": [*plan.hidden, plan.n_outputs],
+            "activation": plan.activation,
+            "shape": shape(plan),
+            "parameters": len(model.parameters()),
+        },
         "loss_function": plan.loss,
         "l2": plan.l2,
         "optimizer": plan.optimizer,
@@ -123,7 +138,8 @@ def summary(plan, model, history, test, out, metrics) -> None:
     lines = [
         f"dataset   {plan.dataset} ({plan.task})",
         f"model     MLP {shape(plan)}, {plan.activation}, {len(model.parameters())} parameters",
-        f"training  {plan.loss}" + (f" + {plan.l2:g}·L2" if plan.l2 else "")
+        f"training  {plan.loss}"
+        + (f" + {plan.l2:g}·L2" if plan.l2 else "")
         + f", {plan.optimizer} lr {plan.lr:g} ({plan.schedule})"
         + (f", batches of {plan.batch_size}" if plan.batch_size else ", full batch"),
         f"steps     {history.steps} in {history.seconds:.1f} s ({history.message})",

@@ -51,48 +51,112 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_train_flags(train: argparse.ArgumentParser) -> None:
     """The flags of `gradstep train`; defaults left open (None) come from the data set's recipe."""
-    train.add_argument("--dataset", default="moons", choices=list(DATASETS),
-                       help="data set to train on")
-    train.add_argument("--hidden", type=hidden_sizes, default=None, metavar="SIZES",
-                       help="hidden layer sizes, comma-separated (e.g. 16,16); '' or 0 for no "
-                            "hidden layer (default: per data set; moons 16,16)")
-    train.add_argument("--activation", choices=list(ACTIVATIONS), default=None,
-                       help="activation of hidden layers (default relu; tanh for sine)")
-    train.add_argument("--loss", choices=list(LOSSES), default=None,
-                       help="loss (default: hinge for two classes, cross_entropy for more, "
-                            "mse for regression)")
-    train.add_argument("--l2", type=non_negative, default=None,
-                       help="weight of the L2 penalty on the parameters (default 1e-4 with "
-                            "the hinge loss, else 0)")
-    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default=None,
-                       help="optimizer (default sgd for the micrograd demo, else adam)")
-    train.add_argument("--lr", type=positive, default=None,
-                       help="(initial) learning rate (default: per data set; moons 1.0)")
-    train.add_argument("--schedule", choices=list(SCHEDULES), default=None,
-                       help="learning-rate schedule: linear decays to lr/10 (micrograd's), "
-                            "cosine to 0 over the steps")
-    train.add_argument("--steps", type=count, default=None,
-                       help="number of optimizer steps (default: per data set; moons 100)")
-    train.add_argument("--batch-size", type=count, default=None,
-                       help="samples per step; 0 for the whole training set (default: per "
-                            "data set, see below)")
-    train.add_argument("--init", choices=list(INITS), default=None,
-                       help="initial weights: micrograd's w ~ U(-1, 1), b = 0 (default for "
-                            "moons, circles, xor) or scaled, U(±1/sqrt(fan-in)) as PyTorch")
-    train.add_argument("--seed", type=int, default=1337,
-                       help="seed of the data, the initial weights, the split and the batches")
-    train.add_argument("--test-size", type=fraction, default=None,
-                       help="fraction held out for testing; 0 for none (default 0.25 for the "
-                            "real data sets iris and digits, 0 for generated ones)")
-    train.add_argument("--render-every", type=count, default=0, metavar="K",
-                       help="every K steps, draw one sample's backward pass into "
-                            "OUT/graphs/step_XXXX.svg (0: never)")
-    train.add_argument("--out", default=None, metavar="DIR",
-                       help="output folder (default: a new folder runs/<dataset>-<time>)")
-    train.add_argument("--force", action="store_true",
-                       help="write into --out even if it holds files (they are replaced)")
-    train.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="show a progress bar on stderr (default: only in a terminal)")
+    train.add_argument(
+        "--dataset", default="moons", choices=list(DATASETS), help="data set to train on"
+    )
+    train.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        default=None,
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated (e.g. 16,16); '' or 0 for no "
+        "hidden layer (default: per data set; moons 16,16)",
+    )
+    train.add_argument(
+        "--activation",
+        choices=list(ACTIVATIONS),
+        default=None,
+        help="activation of hidden layers (default relu; tanh for sine)",
+    )
+    train.add_argument(
+        "--loss",
+        choices=list(LOSSES),
+        default=None,
+        help="loss (default: hinge for two classes, cross_entropy for more, mse for regression)",
+    )
+    train.add_argument(
+        "--l2",
+        type=non_negative,
+        default=None,
+        help="weight of the L2 penalty on the parameters (default 1e-4 with "
+        "the hinge loss, else 0)",
+    )
+    train.add_argument(
+        "--optimizer",
+        choices=list(OPTIMIZERS),
+        default=None,
+        help="optimizer (default sgd for the micrograd demo, else adam)",
+    )
+    train.add_argument(
+        "--lr",
+        type=positive,
+        default=None,
+        help="(initial) learning rate (default: per data set; moons 1.0)",
+    )
+    train.add_argument(
+        "--schedule",
+        choices=list(SCHEDULES),
+        default=None,
+        help="learning-rate schedule: linear decays to lr/10 (micrograd's), "
+        "cosine to 0 over the steps",
+    )
+    train.add_argument(
+        "--steps",
+        type=count,
+        default=None,
+        help="number of optimizer steps (default: per data set; moons 100)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=count,
+        default=None,
+        help="samples per step; 0 for the whole training set (default: per data set, see below)",
+    )
+    train.add_argument(
+        "--init",
+        choices=list(INITS),
+        default=None,
+        help="initial weights: micrograd's w ~ U(-1, 1), b = 0 (default for "
+        "moons, circles, xor) or scaled, U(±1/sqrt(fan-in)) as PyTorch",
+    )
+    train.add_argument(
+        "--seed",
+        type=int,
+        default=1337,
+        help="seed of the data, the initial weights, the split and the batches",
+    )
+    train.add_argument(
+        "--test-size",
+        type=fraction,
+        default=None,
+        help="fraction held out for testing; 0 for none (default 0.25 for the "
+        "real data sets iris and digits, 0 for generated ones)",
+    )
+    train.add_argument(
+        "--render-every",
+        type=count,
+        default=0,
+        metavar="K",
+        help="every K steps, draw one sample's backward pass into "
+        "OUT/graphs/step_XXXX.svg (0: never)",
+    )
+    train.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="output folder (default: a new folder runs/<dataset>-<time>)",
+    )
+    train.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --out even if it holds files (they are replaced)",
+    )
+    train.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: only in a terminal)",
+    )
 
 
 def version() -> str:

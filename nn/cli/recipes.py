@@ -37,17 +37,62 @@ RECIPES: dict[str, Recipe] = {
     "moons": MICROGRAD,
     "circles": MICROGRAD,
     "xor": MICROGRAD,
-    "spirals": Recipe(hidden=(16, 16), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.02,
-                      schedule="cosine", steps=500, batch_size=32, init="scaled"),
-    "blobs": Recipe(hidden=(16,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.05,
-                    schedule="constant", steps=100, init="scaled"),
-    "sine": Recipe(hidden=(16, 16), activation="tanh", loss="mse", l2=0.0, optimizer="adam",
-                   lr=0.02, schedule="cosine", steps=500, batch_size=20, init="scaled"),
-    "iris": Recipe(hidden=(16,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.01,
-                   schedule="constant", steps=200, standardize=True, init="scaled"),
-    "digits": Recipe(hidden=(32,), loss="cross_entropy", l2=0.0, optimizer="adam", lr=0.01,
-                     schedule="cosine", steps=400, batch_size=32, standardize=True,
-                     init="scaled"),
+    "spirals": Recipe(
+        hidden=(16, 16),
+        loss="cross_entropy",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.02,
+        schedule="cosine",
+        steps=500,
+        batch_size=32,
+        init="scaled",
+    ),
+    "blobs": Recipe(
+        hidden=(16,),
+        loss="cross_entropy",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.05,
+        schedule="constant",
+        steps=100,
+        init="scaled",
+    ),
+    "sine": Recipe(
+        hidden=(16, 16),
+        activation="tanh",
+        loss="mse",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.02,
+        schedule="cosine",
+        steps=500,
+        batch_size=20,
+        init="scaled",
+    ),
+    "iris": Recipe(
+        hidden=(16,),
+        loss="cross_entropy",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.01,
+        schedule="constant",
+        steps=200,
+        standardize=True,
+        init="scaled",
+    ),
+    "digits": Recipe(
+        hidden=(32,),
+        loss="cross_entropy",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.01,
+        schedule="cosine",
+        steps=400,
+        batch_size=32,
+        standardize=True,
+        init="scaled",
+    ),
 }
 
 
@@ -58,9 +103,11 @@ def recipes_text() -> str:
         l2 = f" + {r.l2:g}·L2" if r.l2 else ""
         batch = f"batches of {r.batch_size}" if r.batch_size else "full batch"
         hidden = ",".join(map(str, r.hidden)) or "none"
-        lines.append(f"  {name:<8} hidden {hidden} {r.activation}, {r.loss}{l2}, {r.optimizer} "
-                     f"lr {r.lr:g} {r.schedule}, {r.steps} steps, {batch}"
-                     + (", standardized" if r.standardize else ""))
+        lines.append(
+            f"  {name:<8} hidden {hidden} {r.activation}, {r.loss}{l2}, {r.optimizer} "
+            f"lr {r.lr:g} {r.schedule}, {r.steps} steps, {batch}"
+            + (", standardized" if r.standardize else "")
+        )
     lines.append("iris and digits hold out --test-size 0.25 for testing; --seed 1337 as micrograd.")
     return "\n".join(lines)
 
@@ -149,12 +196,18 @@ def check_loss_fits(loss: str, dataset: str, info: DatasetInfo) -> None:
     """A ValueError unless `loss` suits the data set's task (and its number of classes)."""
     kind = LOSSES[loss]
     if info.task == "regression" and kind not in REGRESSION_LOSSES:
-        raise ValueError(f"--loss {loss} is for classification; {dataset} is a regression "
-                         "data set: use mse, l1 or huber")
+        raise ValueError(
+            f"--loss {loss} is for classification; {dataset} is a regression "
+            "data set: use mse, l1 or huber"
+        )
     if info.task == "classification":
         if kind in TWO_CLASS_LOSSES and info.n_classes != 2:
-            raise ValueError(f"--loss {loss} needs two classes; {dataset} has "
-                             f"{info.n_classes}: use cross_entropy")
+            raise ValueError(
+                f"--loss {loss} needs two classes; {dataset} has "
+                f"{info.n_classes}: use cross_entropy"
+            )
         if kind in REGRESSION_LOSSES:
-            raise ValueError(f"--loss {loss} is for regression; {dataset} is a classification "
-                             "data set: use hinge, bce or cross_entropy")
+            raise ValueError(
+                f"--loss {loss} is for regression; {dataset} is a classification "
+                "data set: use hinge, bce or cross_entropy"
+            )

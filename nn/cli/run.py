@@ -22,8 +22,7 @@ from nn.train import evaluate
 from nn.train.callbacks import RenderGraphs
 
 # The flags that only the command line has; every other flag is a setting of the plan.
-CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force",
-            "progress")
+CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
 
 
 def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
@@ -35,8 +34,13 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     except ValueError as error:
         usage_error(str(error))
     X, y, X_test, y_test = load_data(plan)
-    model = nn.MLP(plan.n_features, [*plan.hidden, plan.n_outputs], plan.activation,
-                   seed=plan.seed, init=plan.init)
+    model = nn.MLP(
+        plan.n_features,
+        [*plan.hidden, plan.n_outputs],
+        plan.activation,
+        seed=plan.seed,
+        init=plan.init,
+    )
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
     if args.render_every:
@@ -44,7 +48,9 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
 
     started = time.perf_counter()
     history = nn.fit(
-        model, X, y,
+        model,
+        X,
+        y,
         loss=plan.loss,
         optimizer=optimizer,
         steps=plan.steps,
@@ -74,7 +80,10 @@ def load_data(plan: Plan) -> tuple[list, list, list | None, list | None]:
     X_test = y_test = None
     if plan.test_size:
         X, X_test, y, y_test = train_test_split(
-            X, y, test_size=plan.test_size, seed=plan.seed,
+            X,
+            y,
+            test_size=plan.test_size,
+            seed=plan.seed,
             stratify=info.task == "classification",
         )
     if plan.standardize:

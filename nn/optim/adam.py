@@ -17,10 +17,10 @@ from nn.optim.optimizer import Optimizer
 class Adam(Optimizer):
     """PyTorch's documented Adam rule, step t = 1, 2, ...:
 
-        g = p.grad + weight_decay·p
-        m = β1·m + (1 - β1)·g          v = β2·v + (1 - β2)·g²
-        m̂ = m / (1 - β1^t)             v̂ = v / (1 - β2^t)
-        p = p - lr·m̂ / (√v̂ + eps)      (eps after the square root)
+    g = p.grad + weight_decay·p
+    m = β1·m + (1 - β1)·g          v = β2·v + (1 - β2)·g²
+    m̂ = m / (1 - β1^t)             v̂ = v / (1 - β2^t)
+    p = p - lr·m̂ / (√v̂ + eps)      (eps after the square root)
     """
 
     _buffers = ("exp_avg", "exp_avg_sq")
@@ -35,14 +35,13 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr)
-        if isinstance(betas, (str, bytes)) or not isinstance(betas, (tuple, list)) or len(
-            betas
-        ) != 2:
+        if (
+            isinstance(betas, (str, bytes))
+            or not isinstance(betas, (tuple, list))
+            or len(betas) != 2
+        ):
             raise TypeError(f"betas must be a pair of numbers such as (0.9, 0.999), got {betas!r}")
-        self.betas = tuple(
-            check_real(f"betas[{i}]", b, "[0, 1)")
-            for i, b in enumerate(betas)
-        )
+        self.betas = tuple(check_real(f"betas[{i}]", b, "[0, 1)") for i, b in enumerate(betas))
         self.eps = check_real("eps", eps, "(0, inf)")
         self.weight_decay = check_real("weight_decay", weight_decay, "[0, inf)")
         self.exp_avg = [0.0] * len(self.params)  # m: running mean of g

@@ -24,8 +24,7 @@ DEFAULT_LR = {"sgd": 0.1}  # SGD has no default lr of its own; Adam's and AdamW'
 # Schedule name -> what it makes from (optimizer, steps); "constant" keeps the optimizer's lr.
 SCHEDULES: dict[str, Callable[[Optimizer, int], LRScheduler | None]] = {
     # micrograd's demo: lr·(1 - 0.9·t/steps), from lr down to lr/10
-    "linear": lambda opt, steps: LinearLR(opt, start_factor=1.0, end_factor=0.1,
-                                          total_iters=steps),
+    "linear": lambda opt, steps: LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=steps),
     "cosine": lambda opt, steps: CosineAnnealingLR(opt, T_max=steps),
     "constant": lambda opt, steps: None,
 }

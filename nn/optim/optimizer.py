@@ -67,10 +67,7 @@ class Optimizer:
                 raise ValueError(
                     f"{name} must be a list of {len(self.params)} numbers (one per parameter)"
                 )
-            buffers[name] = [
-                check_real(f"{name}[{i}]", x)
-                for i, x in enumerate(values)
-            ]
+            buffers[name] = [check_real(f"{name}[{i}]", x) for i, x in enumerate(values)]
         self.lr, self.steps = lr, steps
         for name, values in buffers.items():
             setattr(self, name, values)

@@ -114,8 +114,14 @@ class RenderGraphs(Callback):
     Rendered by Graphviz `dot` (see `engine.viz`); the model's `.grad`s are left as they were.
     """
 
-    def __init__(self, directory: str | os.PathLike, every: int = 10, sample: int = 0,
-                 format: str = "svg", max_nodes: int | None = MAX_NODES) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        every: int = 10,
+        sample: int = 0,
+        format: str = "svg",
+        max_nodes: int | None = MAX_NODES,
+    ) -> None:
         self.every = check_int("every", every, 1, " (render every k steps)")
         self.sample = check_int("sample", sample, 0, " (the index of a training sample)")
         self.format = check_choice("format", format, ("svg", "png", "pdf"))
@@ -137,7 +143,11 @@ class RenderGraphs(Callback):
         if step % self.every == 0:
             path = os.path.join(self.directory, f"step_{step:04d}.{self.format}")
             render_sample_graph(
-                self._state.model, self._state.sample_loss, self.sample, path, self.format,
+                self._state.model,
+                self._state.sample_loss,
+                self.sample,
+                path,
+                self.format,
                 self.max_nodes,
             )
             self.written.append(path)
@@ -155,8 +165,14 @@ class SampleGraph:
     skipped_layers: int
 
 
-def render_sample_graph(model: Any, sample_loss: Any, sample: int, path: str | os.PathLike,
-                        format: str = "svg", max_nodes: int | None = MAX_NODES) -> SampleGraph:
+def render_sample_graph(
+    model: Any,
+    sample_loss: Any,
+    sample: int,
+    path: str | os.PathLike,
+    format: str = "svg",
+    max_nodes: int | None = MAX_NODES,
+) -> SampleGraph:
     """Backward through one sample's loss and write its graph to `path`, whole.
 
     `sample_loss(i, skip_layers)` builds the loss of sample i (see `FitState.sample_loss`).

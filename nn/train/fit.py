@@ -79,8 +79,20 @@ def fit(
     optimizer = make_optimizer(optimizer, list(model.parameters()), lr)
     callbacks = _callbacks(callbacks, patience, progress)
     history = History()
-    loop = Loop(model, X, y, objective, optimizer, _lr_function(schedule, optimizer), schedule,
-                l2, Batches(len(X), batch_size, seed), target_loss, history, callbacks)
+    loop = Loop(
+        model,
+        X,
+        y,
+        objective,
+        optimizer,
+        _lr_function(schedule, optimizer),
+        schedule,
+        l2,
+        Batches(len(X), batch_size, seed),
+        target_loss,
+        history,
+        callbacks,
+    )
 
     state = FitState(model, X, y, objective, optimizer, steps, history)
     for cb in callbacks:
@@ -107,8 +119,9 @@ def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective =
     """
     X = check_rows("X", X)
     labels = check_targets("y", y, len(X))
-    objective = loss if isinstance(loss, Objective) else Objective(
-        loss, output_count(model, X[0]), labels)
+    objective = (
+        loss if isinstance(loss, Objective) else Objective(loss, output_count(model, X[0]), labels)
+    )
     targets = objective.targets_for(labels)
     with no_grad():
         try:

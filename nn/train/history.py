@@ -42,8 +42,12 @@ class History:
 
     def logs(self, step: int) -> dict[str, Any]:
         """The latest step as the `logs` callbacks receive."""
-        return {"step": step, "loss": self.loss[-1], "accuracy": self.accuracy[-1],
-                "lr": self.lr[-1]}
+        return {
+            "step": step,
+            "loss": self.loss[-1],
+            "accuracy": self.accuracy[-1],
+            "lr": self.lr[-1],
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for metrics.json)."""

@@ -37,8 +37,9 @@ class FitState:
 
     def sample_loss(self, i: int = 0, skip_layers: int = 0) -> Value:
         """The data loss of sample `i` alone: a small graph of its own (no L2 term)."""
-        return sample_loss(self.model, self.objective, self.X[i], self.objective.targets[i],
-                           skip_layers)
+        return sample_loss(
+            self.model, self.objective, self.X[i], self.objective.targets[i], skip_layers
+        )
 
 
 class Batches:
@@ -171,8 +172,7 @@ class Loop:
         if stop and self.history.stop_reason == "steps":
             stopper = next((cb for cb in self.callbacks if getattr(cb, "stopped", False)), None)
             self.history.stop_reason = getattr(stopper, "stop_reason", "callback")
-            self.history.message = (getattr(stopper, "message", "")
-                                    or "a callback stopped training")
+            self.history.message = getattr(stopper, "message", "") or "a callback stopped training"
         return stop
 
 
@@ -182,8 +182,7 @@ def diverged(history: History, step: int, what: str, lr: float) -> None:
     if not history.loss:
         kept = "The weights are the initial ones"
     else:
-        kept = (f"Restored the weights of step {len(history.loss) - 1} "
-                f"(loss {history.loss[-1]:.6g})")
+        kept = f"Restored the weights of step {len(history.loss) - 1} (loss {history.loss[-1]:.6g})"
     history.message = (
         f"training diverged at step {step}: {what}. {kept}. "
         f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."

@@ -73,8 +73,7 @@ class Objective:
                 raise ValueError(f"{name} needs a model with one output, this one has {n}")
             if not _fits_classes(self.classes, 1):
                 raise ValueError(
-                    f"{name} needs two classes labelled 0/1 (or -1/+1), got labels "
-                    f"{_some(set(y))}"
+                    f"{name} needs two classes labelled 0/1 (or -1/+1), got labels {_some(set(y))}"
                 )
             if name == "hinge":
                 return [1.0 if t > 0 else -1.0 for t in y]

@@ -47,8 +47,12 @@ def loss_curves(history: Any, path: str | os.PathLike, title: str | None = None)
         ax.set_title(title)
     if accuracy:
         ax = axes[1]
-        ax.plot(steps, [a if a is not None else float("nan") for a in history.accuracy],
-                color="tab:green", lw=1.5)
+        ax.plot(
+            steps,
+            [a if a is not None else float("nan") for a in history.accuracy],
+            color="tab:green",
+            lw=1.5,
+        )
         ax.set_ylabel("accuracy")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
@@ -106,8 +110,14 @@ def decision_boundary(
     palette = palette + ["tab:gray"] * (n_classes - len(palette))
     fig = _figure((5.6, 5.0))
     ax = fig.subplots()
-    ax.contourf(gx, gy, classes, levels=[k - 0.5 for k in range(n_classes + 1)],
-                cmap=ListedColormap(palette), alpha=0.3)
+    ax.contourf(
+        gx,
+        gy,
+        classes,
+        levels=[k - 0.5 for k in range(n_classes + 1)],
+        cmap=ListedColormap(palette),
+        alpha=0.3,
+    )
     if scores[0] and min(map(min, scores)) < 0.0 < max(map(max, scores)):
         ax.contour(gx, gy, scores, levels=[0.0], colors="k", linewidths=1.0)
     for k in range(n_classes):
@@ -115,8 +125,15 @@ def decision_boundary(
         if not pts:
             continue
         name = class_names[k] if class_names and k < len(class_names) else f"class {k}"
-        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=22, color=palette[k],
-                   edgecolors="k", linewidths=0.5, label=name)
+        ax.scatter(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            s=22,
+            color=palette[k],
+            edgecolors="k",
+            linewidths=0.5,
+            label=name,
+        )
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
     ax.legend(loc="best", fontsize=8, framealpha=0.8)
@@ -151,8 +168,10 @@ def regression_fit(
     return _save(fig, path)
 
 
-_TAB10 = [f"tab:{c}" for c in ("blue", "orange", "green", "red", "purple", "brown", "pink",
-                                "gray", "olive", "cyan")]
+_TAB10 = [
+    f"tab:{c}"
+    for c in ("blue", "orange", "green", "red", "purple", "brown", "pink", "gray", "olive", "cyan")
+]
 
 
 def _scalar(out) -> float:
