@@ -201,8 +201,9 @@ def _no_runs_folder_left_in_the_repo():
         pytest.fail("a CLI test wrote runs/ into the working directory")
 
 
-def test_version_names_the_installed_package():
-    command = [sys.executable, "-m", "nn", "--version"]
+@pytest.mark.parametrize("module", ["nn", "nn.cli"])
+def test_version_names_the_installed_package(module):
+    command = [sys.executable, "-m", module, "--version"]
     result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "gradstep 0.1.0"
