@@ -57,6 +57,33 @@ class Value:
     def __float__(self) -> float:
         return self.data
 
+    def item(self) -> float:
+        """The data as a plain float, as PyTorch's `tensor.item()`."""
+        return self.data
+
+    def __bool__(self) -> bool:
+        """As for a float: False only at 0.0, so `if loss:` reads as it would on a number."""
+        return self.data != 0.0
+
+    # Comparisons read the data and return a bool (so max() and sorted() work on Values);
+    # == and hash stay identity, because Values are graph nodes that the walks keep in dicts.
+
+    def __lt__(self, other: Value | float) -> bool:
+        x = comparable(other)
+        return NotImplemented if x is None else self.data < x
+
+    def __le__(self, other: Value | float) -> bool:
+        x = comparable(other)
+        return NotImplemented if x is None else self.data <= x
+
+    def __gt__(self, other: Value | float) -> bool:
+        x = comparable(other)
+        return NotImplemented if x is None else self.data > x
+
+    def __ge__(self, other: Value | float) -> bool:
+        x = comparable(other)
+        return NotImplemented if x is None else self.data >= x
+
     # ---- arithmetic: the forward value; the derivative of each op is in engine/rules.py ----
 
     def __add__(self, other: Value | float) -> Value:
@@ -223,6 +250,15 @@ def to_float(x, what: str) -> float:
         return float(x)
     except (TypeError, ValueError):
         raise TypeError(f"{what} must be a real number, not {type(x).__name__}") from None
+
+
+def comparable(x):
+    """A Value's data or a real number as it is; else None (so Python raises TypeError)."""
+    if type(x) is Value:
+        return x.data
+    if isinstance(x, Real) and not isinstance(x, bool):
+        return x
+    return None
 
 
 def constant(x, op: str, value: Value, side: str) -> float:

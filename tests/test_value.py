@@ -79,3 +79,44 @@ def test_value_is_not_subclassed_silently():
 def test_float_of_a_value_is_its_data():
     assert float(Value(2.5)) == 2.5
     assert math.isclose(math.sin(Value(1.0)), math.sin(1.0))
+
+
+# ---- PyTorch habits: item(), comparisons, bool() ----
+
+
+def test_item_is_the_data_as_a_float():
+    v = Value(3) * 2
+    assert v.item() == 6.0 and type(v.item()) is float
+
+
+def test_comparisons_read_the_data_and_return_bools():
+    a, b = Value(1.0), Value(2.0)
+    assert (a < b) is True and (a <= b) is True and (a > b) is False and (a >= b) is False
+    assert (a <= Value(1.0)) is True and (a >= Value(1.0)) is True
+    assert a < 2 and a > 0.5 and 3 > a and 0 <= a and not (a < 1)
+    assert Value(0.5) < fractions.Fraction(3, 4)
+
+
+def test_max_min_and_sorted_work_on_values():
+    xs = [Value(2.0, "b"), Value(-1.0, "a"), Value(5.0, "c")]
+    assert max(xs).label == "c" and min(xs).label == "a"
+    assert [v.label for v in sorted(xs)] == ["a", "b", "c"]
+    assert max(xs, key=lambda v: -v).label == "a"  # key returns Values: compared on their data
+
+
+def test_comparing_with_something_that_is_not_a_number_is_a_type_error():
+    for bad in ("a", None, [1.0], True):
+        with pytest.raises(TypeError, match="not supported between instances of 'Value'"):
+            Value(1.0) < bad  # noqa: B015
+
+
+def test_equality_and_hash_stay_identity_because_values_are_graph_nodes():
+    a, b = Value(1.0), Value(1.0)
+    assert a <= b and a >= b
+    assert a != b and a == a and len({a, b}) == 2
+    assert (a == 1.0) is False
+
+
+def test_bool_is_as_for_a_float():
+    assert not Value(0.0) and not Value(-0.0) and not (Value(1.0) - 1.0)
+    assert Value(1e-300) and Value(-2.0) and Value(math.nan)
