@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any
 
+from engine import Value
+
 ANY = "(-inf, inf)"
 
 
@@ -127,7 +129,34 @@ def check_length(name: str, x: Any, n: int) -> None:
             f"{name} input must be a list of {n} numbers or Values, not {type(x).__name__}"
         ) from None
     if size != n:
-        raise ValueError(f"{name} expects {n} inputs, got {size}")
+        raise batch_error(name, x, n) or ValueError(f"{name} expects {n} inputs, got {size}")
+
+
+def batch_error(name: str, x: Any, n: int) -> TypeError | None:
+    """The error for rows (a batch) given where one sample of `n` numbers goes, if `x` holds any."""
+    rows = [(i, type(v).__name__) for i, v in enumerate(x) if is_sequence(v)]
+    if not rows:
+        return None
+    i, row = rows[0]
+    kind = type(x).__name__
+    got = f"a {kind} of {len(x)} {row}s" if len(rows) == len(x) else f"a {row} at [{i}]"
+    call = "model" if name == "MLP" else name.lower()
+    return TypeError(
+        f"{name} takes one sample (a list of {n} numbers); got {got}; "
+        f"call it per sample: [{call}(x) for x in X]"
+    )
+
+
+def sample_error(name: str, x: Any, n: int) -> TypeError | None:
+    """Why `x` is not one sample of `n` numbers: rows (a batch) or an entry that is no number."""
+    error = batch_error(name, x, n)
+    if error is not None:
+        return error
+    for i, v in enumerate(x):
+        if type(v) is not Value and (isinstance(v, bool) or not isinstance(v, Real)):
+            what = type(v).__name__
+            return TypeError(f"{name} input must hold numbers or Values; [{i}] is {what}")
+    return None
 
 
 def check_sequence(name: str, xs: Any) -> Sequence:

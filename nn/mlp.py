@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine import Value, dot, matvec
-from nn.checks import check_choice, check_int, check_length, check_str, make_rng
+from nn.checks import check_choice, check_int, check_length, check_str, make_rng, sample_error
 from nn.module import Module
 
 # Activation name -> the Value method that applies it (None: the identity).
@@ -63,7 +63,10 @@ class Neuron(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
         check_length("Neuron", x, self.nin)
-        return self._forward([*x, 1.0])
+        try:
+            return self._forward([*x, 1.0])
+        except TypeError as error:
+            raise sample_error("Neuron", x, self.nin) or error from None
 
     def _forward(self, x1: list) -> Value:
         # x1 is the input with a trailing 1.0 that meets the bias in the same dot node.
@@ -110,7 +113,10 @@ class Layer(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
         check_length("Layer", x, self.nin)
-        return self._forward([*x, 1.0])
+        try:
+            return self._forward([*x, 1.0])
+        except TypeError as error:
+            raise sample_error("Layer", x, self.nin) or error from None
 
     def _forward(self, x1: list) -> list[Value]:
         # One matvec reads the inputs once for all neurons (each output is still one dot node).
@@ -177,9 +183,13 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
         check_length("MLP", x, self.nin)
-        for layer in self.layers:
-            x = layer._forward([*x, 1.0])
-        return x[0] if self._single else x
+        out = x
+        try:
+            for layer in self.layers:
+                out = layer._forward([*out, 1.0])
+        except TypeError as error:  # a batch of rows, or an entry that is not a number
+            raise sample_error("MLP", x, self.nin) or error from None
+        return out[0] if self._single else out
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for n in layer.neurons for p in n._wb]

@@ -256,6 +256,35 @@ def test_non_list_input_is_a_type_error():
         MLP(2, [1], seed=0)(["a", "b"])
 
 
+def test_a_batch_says_to_call_the_model_one_sample_at_a_time():
+    model = MLP(2, [3, 1], seed=0)
+    message = (
+        r"MLP takes one sample \(a list of 2 numbers\); got a list of 2 lists; "
+        r"call it per sample: \[model\(x\) for x in X\]"
+    )
+    with pytest.raises(TypeError, match=message):
+        model([[1.0, 2.0], [3.0, 4.0]])  # as many rows as the model has inputs
+    with pytest.raises(TypeError, match="got a list of 3 lists; call it per sample"):
+        model([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    with pytest.raises(TypeError, match=r"got a tuple of 2 tuples"):
+        model(((1.0, 2.0), (3.0, 4.0)))
+    with pytest.raises(TypeError, match=r"got a list at \[1\]"):
+        model([1.0, [2.0]])
+    with pytest.raises(TypeError, match=r"Layer takes one sample .*\[layer\(x\) for x in X\]"):
+        Layer(1, 2)([[1.0]])
+    with pytest.raises(TypeError, match=r"Neuron takes one sample .*got a list of 3 lists"):
+        Neuron(2)([[1.0], [2.0], [3.0]])
+
+
+def test_an_entry_that_is_not_a_number_is_named_by_its_place():
+    with pytest.raises(TypeError, match=r"MLP input must hold numbers or Values; \[1\] is str"):
+        MLP(2, [1], seed=0)([1.0, "b"])
+    with pytest.raises(TypeError, match=r"Layer input .*\[0\] is NoneType"):
+        Layer(2, 2)([None, 1.0])
+    with pytest.raises(TypeError, match=r"Neuron input .*\[0\] is bool"):
+        Neuron(1)([True])
+
+
 @pytest.mark.parametrize(
     "args, kwargs, error, message",
     [
