@@ -41,8 +41,22 @@ class Module(ABC):
         """The forward pass."""
 
     def parameters(self) -> list[Value]:
-        """Every trainable Value, in a fixed order (optimizers and `state_dict` rely on it)."""
-        return []
+        """Every trainable Value, in a fixed order (optimizers and `state_dict` rely on it).
+
+        By default the leaf Values and the Modules among this one's attributes, and in lists and
+        tuples of them, in the order they were assigned, each Value once (see `named_parameters`).
+        """
+        return [p for _, p in self.named_parameters()]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(name, parameter) pairs in `parameters()` order; the names are `state_dict`'s keys.
+
+        A class that gives its own `parameters()` (as `MLP` does) names each by its label
+        ('L1.N0.w0'); otherwise the name is the attribute path: 'scale', 'mlp.L1.N0.w0', 'w.2'.
+        """
+        if type(self).parameters is Module.parameters:
+            return attribute_parameters(self)
+        return [(p.label, p) for p in self.parameters()]
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0.0: backward adds into `.grad`, so clear it per step."""
@@ -52,12 +66,12 @@ class Module(ABC):
     # ---- state: label -> float ----
 
     def state_dict(self) -> dict[str, float]:
-        """Each parameter's label -> its data, in `parameters()` order."""
-        params = self.parameters()
-        state = {p.label: p.data for p in params}
-        if len(state) != len(params):
+        """Each parameter's name (see `named_parameters`) -> its data, in `parameters()` order."""
+        named = self.named_parameters()
+        state = {name: p.data for name, p in named}
+        if len(state) != len(named):
             seen: set[str] = set()
-            twice = sorted({p.label for p in params if p.label in seen or seen.add(p.label)})
+            twice = sorted({name for name, _ in named if name in seen or seen.add(name)})
             raise ValueError(
                 f"parameter labels must be unique to make a state dict; repeated: {twice}"
             )
@@ -69,8 +83,8 @@ class Module(ABC):
             raise TypeError(
                 f"state must be a mapping of label -> float, not {type(state).__name__}"
             )
-        params = self.parameters()
-        labels = [p.label for p in params]
+        named = self.named_parameters()
+        params, labels = [p for _, p in named], [name for name, _ in named]
         missing = [name for name in labels if name not in state]
         unexpected = [name for name in state if name not in set(labels)]
         if missing or unexpected:
@@ -126,6 +140,45 @@ class Module(ABC):
         except NotImplementedError:
             args = ""
         return f"{type(self).__name__}({args})"
+
+
+def attribute_parameters(module: Module) -> list[tuple[str, Value]]:
+    """The default `named_parameters()`: a walk over attributes, depth first, without recursion.
+
+    Leaf Values only: a computed Value kept as an attribute (a cached output) is not a weight.
+    A Module with its own `parameters()` is asked for them; any other is walked in the same loop,
+    so a back-reference (a part that holds its parent) is seen once and ends there.
+    """
+    found: list[tuple[str, Value]] = []
+    seen_values: set[Value] = set()  # hashed by identity
+    seen = {id(module)}  # the Modules, lists and tuples walked already
+    stack = list(reversed(vars(module).items()))
+    while stack:
+        name, item = stack.pop()
+        if type(item) is Value:
+            if not item.op and item not in seen_values:
+                seen_values.add(item)
+                found.append((name, item))
+            continue
+        if not isinstance(item, (list, tuple, Module)) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (list, tuple)):
+            stack += reversed([(f"{name}.{i}", x) for i, x in enumerate(item)])
+        elif walks_attributes(item):
+            stack += reversed([(f"{name}.{k}", x) for k, x in vars(item).items()])
+        else:
+            for label, p in item.named_parameters():
+                if p not in seen_values:
+                    seen_values.add(p)
+                    found.append((f"{name}.{label}", p))
+    return found
+
+
+def walks_attributes(module: Module) -> bool:
+    """True when `module` lists its parameters by the attribute walk (it overrides neither)."""
+    cls = type(module)
+    return cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters
 
 
 def quoted_names(items: list[str], limit: int = 8) -> str:

@@ -184,3 +184,139 @@ def test_repeated_labels_cannot_make_a_state_dict():
 
     with pytest.raises(ValueError, match=r"repeated: \['k'\]"):
         Twice().state_dict()
+
+
+# ---- a user's Module: its attributes are its parameters, as in PyTorch ----
+
+
+class Classifier(Module):
+    """A model written the PyTorch way: parts assigned as attributes, no parameters() of its own."""
+
+    def __init__(self, seed=0):
+        self.body = MLP(2, [3, 2], seed=seed)
+        self.temperature = Value(1.0)
+        self.bias = [Value(0.1), Value(-0.1)]
+
+    def __call__(self, x):
+        return [s / self.temperature + b for s, b in zip(self.body(x), self.bias, strict=True)]
+
+
+def test_a_subclass_reports_the_parameters_of_its_attributes_in_assignment_order():
+    model = Classifier()
+    params = model.parameters()
+    assert params == [*model.body.parameters(), model.temperature, *model.bias]
+    assert len(params) == 3 * 3 + 2 * 4 + 1 + 2
+
+
+def test_named_parameters_are_attribute_paths_and_labels_inside_an_mlp():
+    names = [name for name, _ in Classifier().named_parameters()]
+    assert names[:3] == ["body.L1.N0.w0", "body.L1.N0.w1", "body.L1.N0.b"]
+    assert names[-3:] == ["temperature", "bias.0", "bias.1"]
+    assert [name for name, _ in MLP(1, [1], seed=0).named_parameters()] == ["L1.N0.w0", "L1.N0.b"]
+
+
+def test_a_subclass_zero_grads_and_trains_every_parameter_it_holds():
+    model = Classifier()
+    out = model([0.5, -1.0])
+    (out[0] * out[1]).backward()
+    held = [model.temperature, *model.bias, *model.body.parameters()]
+    assert all(p.grad != 0.0 for p in [model.temperature, *model.bias])
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in held)
+
+
+def test_fit_trains_the_parameters_a_subclass_holds():
+    model = Classifier()
+    before = model.state_dict()
+    nn.fit(model, [[0.0, 1.0], [1.0, 0.0]], [0, 1], loss="cross_entropy", steps=3, progress=False)
+    after = model.state_dict()
+    assert after["temperature"] != before["temperature"]
+    assert after["body.L1.N0.w0"] != before["body.L1.N0.w0"]
+
+
+def test_a_subclass_state_dict_round_trips_into_another_instance():
+    a, b = Classifier(seed=0), Classifier(seed=1)
+    a.temperature.data, a.bias[1].data = 2.0, 0.7
+    assert [v.data for v in b([1.0, 2.0])] != [v.data for v in a([1.0, 2.0])]
+    state = a.state_dict()
+    assert state["temperature"] == 2.0 and state["bias.1"] == 0.7
+    assert json.loads(json.dumps(state)) == state
+    b.load_state_dict(state)
+    assert [v.data for v in b([1.0, 2.0])] == [v.data for v in a([1.0, 2.0])]
+
+
+def test_the_walk_finds_nested_modules_lists_and_tuples_and_lists_each_value_once():
+    class Block(Module):
+        def __init__(self):
+            self.k = Value(3.0)
+            self.rows = [[Value(1.0), Value(2.0)], (Value(4.0),)]
+
+        def __call__(self, x):
+            return self.k * x
+
+    class Outer(Module):
+        def __init__(self):
+            self.block = Block()
+            self.same = self.block.k  # the same Value again: listed once, under its first name
+            self.again = self.block  # the same Module again
+            self.parts = (Block(),)
+
+        def __call__(self, x):
+            return self.block(x)
+
+    model = Outer()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == [
+        "block.k",
+        "block.rows.0.0",
+        "block.rows.0.1",
+        "block.rows.1.0",
+        "parts.0.k",
+        "parts.0.rows.0.0",
+        "parts.0.rows.0.1",
+        "parts.0.rows.1.0",
+    ]
+    assert model.parameters()[:2] == [model.block.k, model.block.rows[0][0]]
+
+
+def test_computed_values_and_other_attributes_are_not_parameters():
+    class Cached(Module):
+        def __init__(self):
+            self.w = Value(2.0)
+            self.last = self.w * 3.0  # a computed Value, such as a cached output
+            self.name, self.sizes, self.table = "cached", [1, 2], {"x": Value(1.0)}
+
+        def __call__(self, x):
+            return self.w * x
+
+    model = Cached()
+    assert model.parameters() == [model.w]
+    assert model.state_dict() == {"w": 2.0}
+
+
+def test_a_part_that_holds_its_parent_is_walked_once():
+    class Part(Module):
+        def __init__(self, parent):
+            self.parent, self.v = parent, Value(1.0)
+
+        def __call__(self, x):
+            return x
+
+    class Whole(Module):
+        def __init__(self):
+            self.u = Value(0.0)
+            self.part = Part(self)
+
+        def __call__(self, x):
+            return x
+
+    model = Whole()
+    assert model.parameters() == [model.u, model.part.v]
+
+
+def test_a_module_without_values_has_no_parameters():
+    class Identity(Module):
+        def __call__(self, x):
+            return x
+
+    assert Identity().parameters() == [] and Identity().state_dict() == {}
