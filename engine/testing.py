@@ -1,4 +1,4 @@
-"""Hypothesis strategies for property-testing derivatives (needs `pip install hypothesis`).
+"""Hypothesis strategies for property-testing derivatives (needs `pip install 'gradstep[testing]'`).
 
 `expressions()` draws a random program over every op of the engine, with shared
 subexpressions, and only inputs inside each op's domain. The drawn `Expression` is a function:
@@ -16,7 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError as error:  # gradstep installs Hypothesis only with the `testing` extra
+    if not (error.name or "").startswith("hypothesis"):
+        raise
+    raise ModuleNotFoundError(
+        "engine.testing needs Hypothesis, which is not installed: "
+        "pip install 'gradstep[testing]' (or pip install hypothesis)",
+        name="hypothesis",
+    ) from None
 
 from engine.rules import RULES
 from engine.value import Value
