@@ -35,8 +35,10 @@ def test_the_build_needs_a_setuptools_that_reads_the_spdx_licence():
     assert minimum and int(minimum.group(1)) >= 77, requirement
 
 
-def test_the_testing_extra_carries_hypothesis():
+def test_the_testing_extra_carries_hypothesis_and_the_notebooks_extra_jupyter():
     assert any(re.fullmatch(r"hypothesis>=6\.\d+", r) for r in extra("testing"))
+    jupyter = [r for r in extra("notebooks") if r.split(">=")[0] in ("jupyterlab", "notebook")]
+    assert jupyter and all(">=" in r for r in jupyter)
 
 
 def test_engine_testing_without_hypothesis_says_which_extra_to_install():
@@ -107,12 +109,22 @@ def dev(tmp_path):
     return run, log, project
 
 
+def test_dev_is_valid_sh_and_its_usage_lists_every_command():
+    assert subprocess.run(["sh", "-n", str(ROOT / "dev")]).returncode == 0
+    run = subprocess.run(["sh", str(ROOT / "dev")], capture_output=True, text=True)
+    assert run.returncode == 2
+    for command in ("train", "test", "notebooks", "bench"):
+        assert f"./dev {command}" in run.stderr
+    header = (ROOT / "dev").read_text().split("set -eu")[0]
+    assert "./dev notebooks" in header
+
+
 def test_the_first_set_up_says_what_it_does_and_lets_pip_show_progress(dev):
     run, log, project = dev
     first = run("train", "--steps", "1")
     assert first.returncode == 0, first.stderr
     lines = first.stderr.splitlines()
-    assert any("creating .venv" in line and "about a minute" in line for line in lines), lines
+    assert any("creating .venv" in line and "a minute or two" in line for line in lines), lines
     calls = log.read_text().splitlines()
     assert calls[0].startswith("python -m pip install ") and calls[0].endswith("-e .[test]")
     assert " -q " not in calls[0], "the first install shows pip's progress"
@@ -126,3 +138,17 @@ def test_the_first_set_up_says_what_it_does_and_lets_pip_show_progress(dev):
     changed = run("train")
     assert "pyproject.toml changed" in changed.stderr
     assert log.read_text().splitlines()[3].startswith("python -m pip install -q ")
+
+
+def test_dev_notebooks_installs_the_extra_once_and_opens_the_lessons_on_localhost(dev):
+    run, log, _ = dev
+    first = run("notebooks", "--no-browser")
+    assert first.returncode == 0, first.stderr
+    assert "installing JupyterLab" in first.stderr
+    assert "http://127.0.0.1:8888/lab" in first.stderr
+    calls = log.read_text().splitlines()
+    assert calls[1].startswith("python -m pip install ") and calls[1].endswith("-e .[notebooks]")
+    root = " --allow-root" if os.getuid() == 0 else ""  # Jupyter refuses root unless told
+    assert calls[2] == f"jupyter lab notebooks/ --ip=127.0.0.1{root} --no-browser"
+    run("notebooks")
+    assert log.read_text().splitlines()[3:] == [f"jupyter lab notebooks/ --ip=127.0.0.1{root}"]
