@@ -28,7 +28,10 @@ VERSION = 1
 
 
 class Module(ABC):
-    """Base of models and their parts: subclasses give `__call__` and `parameters()`.
+    """Base of models and their parts: subclasses give `__call__`; their parameters are found.
+
+    `parameters()` defaults to the Values and Modules assigned as attributes, as in PyTorch; a
+    class may give its own (MLP does, for speed and for its labels).
 
     To be savable, a subclass also sets a class attribute `format` (e.g. "gradstep.mlp") and
     gives `config()`: the constructor's keyword arguments as JSON-friendly values.
@@ -63,7 +66,7 @@ class Module(ABC):
         for p in self.parameters():
             p.grad = 0.0
 
-    # ---- state: label -> float ----
+    # ---- state: name -> float ----
 
     def state_dict(self) -> dict[str, float]:
         """Each parameter's name (see `named_parameters`) -> its data, in `parameters()` order."""
