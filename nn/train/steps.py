@@ -28,7 +28,7 @@ from nn.train.callbacks import EarlyStopping
 from nn.train.fit import Run, prepare
 from nn.train.objective import sample_loss
 
-SHOWN = 3  # how many of the largest grads and changes a stage names
+SHOWN = 2  # how many of the largest grads and changes a stage names
 
 
 def steps(
@@ -165,6 +165,7 @@ class BackwardStage(Stage):
             i = self.batch[sample]
             targets = self.objective.targets
             root = sample_loss(self.model, self.objective, self.inputs[i], targets[i])
+            _name(root, "loss")
         return Replay(self, root)
 
     def close(self) -> None:
@@ -300,6 +301,10 @@ class TrainingSteps:
     def _loss(self, what) -> LossStage:
         data, penalty, total = what
         loop = self.run.loop
+        _name(total, "loss")  # so that a replay reads `loss = hinge + l2_term`
+        _name(data, loop.objective.name)
+        if penalty is not None:
+            _name(penalty, "l2_term")
         return LossStage(
             "loss",
             self.step,
@@ -399,6 +404,12 @@ def _output(out) -> str:
     if type(out) is Value:
         return number(out.data)
     return "(" + ", ".join(elide([number(v.data) for v in out], 4)) + ")"
+
+
+def _name(node: Value, label: str) -> None:
+    """Label a node of the loss graph for the replays, unless it has a label already."""
+    if not node.label:
+        node.label = label
 
 
 def _names(params: list[Value]) -> list[str]:
