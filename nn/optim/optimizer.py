@@ -45,11 +45,12 @@ class Optimizer:
         """The update of `step()`, one parameter per `next()`, each step printing its rule.
 
         Exhausted, every parameter and the optimizer's state (buffers, step count) are bit for
-        bit what `step()` would have left. The step count goes up at the first `next()`, as
-        `step()` counts a step before it updates; closed halfway, the parameters yielded so far
-        are updated and the rest are not. If the optimizer or a parameter yielded already changes
-        in between (lr set, another step, `p.data` written), the next `next()` raises a
-        RuntimeError rather than go on with numbers that no longer hold.
+        bit what `step()` would have left. The step count goes up at the first `next()`, before
+        any parameter moves (Adam's `step()` counts first too, SGD's last: the same count once a
+        step is done); closed halfway, the parameters yielded so far are updated, the rest not.
+        If the optimizer or a parameter yielded already changes in between (lr set, another
+        step, `p.data` written), the next `next()` raises a RuntimeError rather than go on with
+        numbers that no longer hold.
         """
         return step_steps(self)
 
