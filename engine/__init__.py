@@ -10,6 +10,7 @@
 
 from engine.backprop import grad, local_grads
 from engine.explain import explain
+from engine.forward import ForwardStep, forward_steps
 from engine.gradcheck import GradcheckError, gradcheck
 from engine.graph import topological_order
 from engine.nary import (
@@ -22,12 +23,14 @@ from engine.steps import Step, backward_steps
 from engine.value import Value, parents
 
 __all__ = [
+    "ForwardStep",
     "GradcheckError",
     "Step",
     "Value",
     "backward_steps",
     "dot",
     "explain",
+    "forward_steps",
     "grad",
     "gradcheck",
     "is_grad_enabled",

@@ -187,6 +187,12 @@ class Value:
 
         return backward_steps(self, gradient)
 
+    def forward_steps(self):
+        """Replay the forward pass that built this node, one node per `next()`: `ForwardStep`s."""
+        from engine.forward import forward_steps  # here, not at the top: forward imports value
+
+        return forward_steps(self)
+
     def detach(self) -> Value:
         """A new leaf with the same data: what comes after it sends no gradient back here."""
         return Value(self.data, self.label)

@@ -18,6 +18,7 @@ from nn.optim.schedules import (
     StepLR,
 )
 from nn.optim.sgd import SGD
+from nn.optim.update_steps import UpdateStep
 
 __all__ = [
     "SGD",
@@ -31,6 +32,7 @@ __all__ = [
     "SCHEDULES",
     "Optimizer",
     "StepLR",
+    "UpdateStep",
     "make_optimizer",
     "make_schedule",
 ]

@@ -1,4 +1,5 @@
-"""The training loop, built on the library: `fit`, `evaluate`, `History`, callbacks, plots.
+"""The training loop, built on the library: `fit`, `evaluate`, `History`, callbacks, plots, and
+`steps`, the loop of `fit` one stage at a time.
 
 >>> from nn.train import fit, evaluate
 """
@@ -8,6 +9,7 @@ from nn.train.fit import evaluate, fit
 from nn.train.history import History
 from nn.train.loop import FitState
 from nn.train.objective import LOSSES, REGRESSION_LOSSES, Objective, output_count, sample_loss
+from nn.train.steps import steps
 
 __all__ = [
     "LOSSES",
@@ -21,4 +23,5 @@ __all__ = [
     "output_count",
     "plots",
     "sample_loss",
+    "steps",
 ]

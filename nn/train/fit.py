@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from engine import no_grad
@@ -64,6 +65,67 @@ def fit(
       `patience` steps.
     - progress: a tqdm bar on stderr; None shows it only when stderr is a terminal.
     """
+    run = prepare(
+        model, X, y, loss, optimizer, steps, batch_size, schedule, callbacks,
+        lr=lr, l2=l2, target_loss=target_loss, patience=patience, seed=seed,
+        progress=progress, X_val=X_val, y_val=y_val,
+    )  # fmt: skip
+    run.begin()
+    start = time.perf_counter()
+    run.loop.run(run.state.steps)
+    return run.end(time.perf_counter() - start)
+
+
+@dataclass
+class Run:
+    """A run of `fit`, checked and set up: its loop, and what to do before and after it."""
+
+    loop: Loop
+    state: FitState
+    X_val: list | None = None
+    y_val: list | None = None
+
+    def begin(self) -> None:
+        """Tell every callback that training begins."""
+        for cb in self.loop.callbacks:
+            cb.on_train_begin(self.state)
+
+    def end(self, seconds: float) -> History:
+        """Score the final weights on the training (and validation) set, tell the callbacks."""
+        history, model, objective = self.loop.history, self.loop.model, self.loop.objective
+        history.seconds = seconds
+        history.steps = len(history.loss)
+        final = evaluate(model, self.loop.X, self.loop.y, objective)
+        history.train_loss, history.train_accuracy = final["loss"], final["accuracy"]
+        if self.X_val is not None:
+            val = evaluate(model, self.X_val, self.y_val, objective)
+            history.val_loss, history.val_accuracy = val["loss"], val["accuracy"]
+        for cb in self.loop.callbacks:
+            cb.on_train_end(history)
+        return history
+
+
+def prepare(
+    model,
+    X: Sequence,
+    y: Sequence,
+    loss: str | Callable = "auto",
+    optimizer: Any = None,
+    steps: int = 100,
+    batch_size: int | None = None,
+    schedule: Any = None,
+    callbacks: Sequence = (),
+    *,
+    lr: float | None = None,
+    l2: float = 0.0,
+    target_loss: float | None = None,
+    patience: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+    X_val: Sequence | None = None,
+    y_val: Sequence | None = None,
+) -> Run:
+    """Check `fit`'s arguments and set up its run, without taking a step."""
     X = check_rows("X", X)
     y = check_targets("y", y, len(X))
     steps = check_int("steps", steps)
@@ -95,21 +157,7 @@ def fit(
     )
 
     state = FitState(model, X, y, objective, optimizer, steps, history)
-    for cb in callbacks:
-        cb.on_train_begin(state)
-    start = time.perf_counter()
-    loop.run(steps)
-    history.seconds = time.perf_counter() - start
-    history.steps = len(history.loss)
-
-    final = evaluate(model, X, y, objective)
-    history.train_loss, history.train_accuracy = final["loss"], final["accuracy"]
-    if X_val is not None:
-        val = evaluate(model, X_val, y_val, objective)
-        history.val_loss, history.val_accuracy = val["loss"], val["accuracy"]
-    for cb in callbacks:
-        cb.on_train_end(history)
-    return history
+    return Run(loop, state, X_val, y_val)
 
 
 def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective = "auto") -> dict:

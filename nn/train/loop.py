@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,31 +91,45 @@ class Loop:
 
     def run(self, steps: int) -> None:
         """Take up to `steps` steps; the history says why it stopped. Ctrl-C stops cleanly."""
+        for _ in self.stages(steps):
+            pass
+
+    def stages(self, steps: int, update: Callable[[], Any] | None = None) -> Iterator[tuple]:
+        """The run as its stages, each (kind, what it computed): per step 'forward', 'loss',
+        'backward', 'update' (fewer when it stops early), then ('stop', the history's stop reason
+        if it stops here, else None). `update()` replaces `optimizer.step()` if given; what it
+        returns is the update stage's."""
         history = self.history
         history.stop_reason = "steps"
         try:
             for step in range(steps):
-                if self.step(step):
+                if (yield from self.step(step, update)):
+                    yield "stop", history.stop_reason
                     return
+                if step < steps - 1:
+                    yield "stop", None
             history.message = f"ran all {steps} steps"
+            yield "stop", "steps"
         except KeyboardInterrupt:
             # Stop between consistent states: the weights the interrupted step started from.
             restore(self.params, self.before)
             history.stop_reason = "interrupted"
             history.message = f"interrupted at step {len(history.loss)}"
+            yield "stop", "interrupted"
 
-    def step(self, step: int) -> bool:
-        """One step: forward, loss, backward, update. Returns True when training must stop."""
+    def step(self, step: int, update: Callable[[], Any] | None = None) -> Generator:
+        """One step, its stages yielded: forward, loss, backward, update. Returns True when
+        training must stop."""
         if self.set_lr is not None:
             self.set_lr(step)
         lr = float(self.optimizer.lr)
         batch = self.batches.next()
         self.before = weights(self.params)
         try:
-            outputs, total = self.forward(batch)
+            outputs, total = yield from self.forward(batch)
             if self.target_reached(step, total.data, outputs, batch, lr):
                 return True
-            self.backward_and_update(total)
+            yield from self.backward_and_update(total, update)
         except (Diverged, *MATH_ERRORS) as error:
             restore(self.params, self.last_good if step > 0 else self.before)
             diverged(self.history, step, str(error), lr)
@@ -132,21 +146,26 @@ class Loop:
             self.schedule.step()
         return self.callback_stops(step)
 
-    def forward(self, batch: Sequence[int]) -> tuple[list, Value]:
-        """The batch's outputs and its loss (mean data loss + l2·Σp²) as one graph."""
+    def forward(self, batch: Sequence[int]) -> Generator:
+        """The batch's outputs and its loss (mean data loss + l2·Σp²) as one graph; yields the
+        'forward' (batch, outputs) and 'loss' (data loss, L2 term or None, loss) stages."""
         n_outputs, targets = self.objective.n_outputs, self.objective.targets
         outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
-        total = self.objective.loss_value(outputs, [targets[i] for i in batch])
-        if self.l2:
-            total = total + self.l2 * nn.losses.l2(self.params)
+        yield "forward", (batch, outputs)
+        total = data = self.objective.loss_value(outputs, [targets[i] for i in batch])
+        penalty = self.l2 * nn.losses.l2(self.params) if self.l2 else None
+        if penalty is not None:
+            total = total + penalty
+        yield "loss", (data, penalty, total)
         if not math.isfinite(total.data):
             raise Diverged(f"the loss became {total.data!r}")
         return outputs, total
 
-    def backward_and_update(self, total: Value) -> None:
+    def backward_and_update(self, total: Value, update: Callable[[], Any] | None) -> Generator:
         self.optimizer.zero_grad()
         total.backward()
-        self.optimizer.step()
+        yield "backward", total
+        yield "update", update() if update is not None else self.optimizer.step()
 
     def accuracy(self, outputs: list, batch: Sequence[int]) -> float | None:
         return self.objective.accuracy(outputs, [self.y[i] for i in batch])
