@@ -8,6 +8,7 @@ PosixPath('notes.txt')
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -17,8 +18,9 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
 
     The data goes to a temp file in the same folder, is flushed to disk and renamed over `path`
     (os.replace is atomic), so readers see the old file or the new one, never half of one. On
-    any error the temp file is removed and the error raised. The file gets the usual
-    permissions (0o666 minus the umask), not the 0o600 of a temp file.
+    any error the temp file is removed and the error raised. A file that is replaced keeps its
+    permissions (a private 0o600 model stays private); a new file gets the usual ones (0o666
+    minus the umask), never the 0o600 of a temp file.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -30,13 +32,14 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
     folder = path.absolute().parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+    mode = _mode_for(path)
     fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temp, 0o666 & ~_umask())
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
         try:
@@ -45,6 +48,14 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
             pass
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions of the file at `path` if there is one, else 0o666 minus the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
 
 
 def _umask() -> int:

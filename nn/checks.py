@@ -80,10 +80,19 @@ def check_number(name: str, value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must hold numbers, found {type(value).__name__}") from None
+    except OverflowError:  # an int beyond 1.8e308
+        raise ValueError(f"{name} holds an integer too large for a float") from None
+
+
+def check_finite(name: str, x: float, what: str) -> float:
+    """`x` if it is finite: a NaN or an infinity in data would train on silently to nonsense."""
+    if not math.isfinite(x):
+        raise ValueError(f"{name} is {x!r}: {what} must be finite numbers")
+    return x
 
 
 def check_rows(name: str, X: Any, empty_ok: bool = False) -> list[list[float]]:
-    """`X` as fresh rows of floats, all the same width; a bare number is a one-feature row."""
+    """`X` as fresh rows of finite floats, all one width; a bare number is a one-feature row."""
     if not is_sequence(X):
         kind = type(X).__name__
         raise TypeError(f"{name} must be a list of samples (rows of numbers), not {kind}")
@@ -93,8 +102,10 @@ def check_rows(name: str, X: Any, empty_ok: bool = False) -> list[list[float]]:
     for i, row in enumerate(X):
         if is_sequence(row):
             row = [check_number(f"{name}[{i}]", v) for v in row]
+            for j, v in enumerate(row):
+                check_finite(f"{name}[{i}][{j}]", v, "features")
         else:
-            row = [check_number(f"{name}[{i}]", row)]
+            row = [check_finite(f"{name}[{i}]", check_number(f"{name}[{i}]", row), "features")]
         if rows and len(row) != len(rows[0]):
             raise ValueError(
                 f"every row of {name} must have the same length: {name}[0] has {len(rows[0])}, "
@@ -105,7 +116,7 @@ def check_rows(name: str, X: Any, empty_ok: bool = False) -> list[list[float]]:
 
 
 def check_targets(name: str, y: Any, n: int) -> list:
-    """`y` as `n` targets: floats, or rows of them; whole numbers that were not floats stay ints."""
+    """`y` as `n` finite targets, floats or rows of them (whole numbers given as ints stay ints)."""
     if not is_sequence(y):
         raise TypeError(f"{name} must be a sequence of targets, not {type(y).__name__}")
     if len(y) != n:
@@ -113,9 +124,10 @@ def check_targets(name: str, y: Any, n: int) -> list:
     out = []
     for i, t in enumerate(y):
         if is_sequence(t):
-            out.append([check_number(f"{name}[{i}]", v) for v in t])
+            row = [check_number(f"{name}[{i}]", v) for v in t]
+            out.append([check_finite(f"{name}[{i}][{j}]", v, "targets") for j, v in enumerate(row)])
         else:
-            value = check_number(f"{name}[{i}]", t)
+            value = check_finite(f"{name}[{i}]", check_number(f"{name}[{i}]", t), "targets")
             out.append(int(value) if value.is_integer() and not isinstance(t, float) else value)
     return out
 

@@ -91,8 +91,9 @@ def binary_cross_entropy(
 def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> Value:
     """mean(-log softmax(z)[target]) over samples, as torch's CrossEntropyLoss.
 
-    `logits` holds one list of class scores per sample, `targets` the class indices. The
-    largest logit's data is subtracted as a constant first (log-sum-exp), so nothing overflows.
+    `logits` holds one list of class scores per sample, `targets` the class indices. Computed
+    from the shifted logits s = z - max(z) (the max as a constant) as log Σ exp(s_j) - s_target,
+    so nothing overflows and a common offset, even 1e16, cancels before the log.
     """
     rows = _rows(logits)
     targets = _sequence(targets, "cross_entropy", "targets")
@@ -114,8 +115,8 @@ def cross_entropy(logits: Sequence[Sequence[Value]], targets: Sequence[int]) -> 
                 f"targets[{i}] is {target}"
             )
         m = max([zj.data for zj in z])
-        lse = engine.sum([(zj - m).exp() for zj in z])
-        terms.append(lse.log() + m - z[int(target)])
+        shifted = [zj - m for zj in z]
+        terms.append(engine.sum([s.exp() for s in shifted]).log() - shifted[int(target)])
     return engine.sum(terms) / len(terms)
 
 

@@ -89,22 +89,20 @@ class Module(ABC):
         named = self.named_parameters()
         params, labels = [p for _, p in named], [name for name, _ in named]
         missing = [name for name in labels if name not in state]
-        unexpected = [name for name in state if name not in set(labels)]
+        known = set(labels)  # built once: a set per key made loading quadratic in the size
+        unexpected = [name for name in state if name not in known]
         if missing or unexpected:
             raise ValueError(
                 f"state does not fit this {type(self).__name__} ({len(labels)} parameters, "
                 f"state has {len(state)}): missing {quoted_names(missing)}, "
                 f"unexpected {quoted_names(unexpected)}"
             )
-        bad = [
-            name
-            for name in labels
-            if isinstance(state[name], bool) or not isinstance(state[name], Real)
-        ]
+        values = [state[name] for name in labels]
+        bad = [name for name, x in zip(labels, values) if type(x) is not float and not is_real(x)]
         if bad:
             kinds = sorted({type(state[name]).__name__ for name in bad})
             raise TypeError(f"state values must be real numbers; {quoted_names(bad)} are {kinds}")
-        values = [float(state[name]) for name in labels]
+        values = [float(x) for x in values]
         for p, x in zip(params, values, strict=True):
             p.data = x
 
@@ -182,6 +180,11 @@ def walks_attributes(module: Module) -> bool:
     """True when `module` lists its parameters by the attribute walk (it overrides neither)."""
     cls = type(module)
     return cls.parameters is Module.parameters and cls.named_parameters is Module.named_parameters
+
+
+def is_real(x: Any) -> bool:
+    """True for a real number that is not a bool (`True` as a weight is a slip)."""
+    return isinstance(x, Real) and not isinstance(x, bool)
 
 
 def quoted_names(items: list[str], limit: int = 8) -> str:

@@ -91,3 +91,38 @@ def test_module_save_and_render_backward_files_are_not_private(tmp_path):
         os.umask(old)
     assert _mode(tmp_path / "model.json") == 0o644
     assert paths and all(_mode(p) == 0o644 for p in paths)
+
+
+@pytest.mark.parametrize(
+    "mode, mask", [(0o600, 0o022), (0o644, 0o077), (0o640, 0o002)], ids=["600", "644", "640"]
+)
+def test_a_replaced_file_keeps_its_permissions(tmp_path, mode, mask):
+    # A private file must not become world-readable when rewritten, nor a shared one private.
+    target = tmp_path / "model.json"
+    target.write_text("old")
+    os.chmod(target, mode)
+    old = os.umask(mask)
+    try:
+        write_atomic(target, "new")
+    finally:
+        os.umask(old)
+    assert target.read_text() == "new"
+    assert _mode(target) == mode
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o644], ids=["600", "644"])
+def test_module_save_over_an_existing_model_keeps_its_permissions(tmp_path, mode):
+    from nn import MLP, load
+
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    os.chmod(path, mode)
+    second = MLP(2, [3, 1], seed=1)
+    old = os.umask(0o077 if mode == 0o644 else 0o022)  # a umask that would give the other mode
+    try:
+        second.save(path)
+    finally:
+        os.umask(old)
+    assert _mode(path) == mode
+    assert load(path).state_dict() == second.state_dict()
+    assert os.listdir(tmp_path) == ["model.json"]

@@ -209,6 +209,27 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot_at_huge_logits():
     assert [v.grad for v in z] == [1.0, -1.0, 0.0]
 
 
+@pytest.mark.parametrize("offset", [1e10, 1e16, -1e16])
+def test_cross_entropy_is_unchanged_by_a_large_common_offset(offset):
+    # softmax(z + c) = softmax(z): the offset must cancel before the log, not after it (at 1e16
+    # the old log-sum-exp + m - z_t rounded a loss of 0.14 to 0).
+    base = [[2.0, 0.0, -2.0], [-4.0, 6.0, 2.0], [2.0, 2.0, 2.0]]
+    assert all((x + offset) - offset == x for row in base for x in row)  # exact at this offset
+    plain = [values(row) for row in base]
+    moved = [values([x + offset for x in row]) for row in base]
+    expected, loss = losses.cross_entropy(plain, [0, 2, 1]), losses.cross_entropy(moved, [0, 2, 1])
+    expected.backward()
+    loss.backward()
+    assert loss.data == expected.data
+    by_hand = [
+        math.log(1 + math.exp(-2) + math.exp(-4)),  # target is the max: log Σ exp(z - max)
+        math.log(math.exp(-10) + 1 + math.exp(-4)) + 4,  # 4 below the max
+        math.log(3),  # all equal
+    ]
+    assert expected.data == pytest.approx(sum(by_hand) / 3, rel=1e-15)
+    assert [z.grad for row in moved for z in row] == [z.grad for row in plain for z in row]
+
+
 # ---- finite differences ----
 
 POINTS = [0.3, -1.7, 2.2, -0.4]

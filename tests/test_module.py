@@ -98,7 +98,7 @@ def test_load_reports_a_state_that_does_not_fit_the_architecture(tmp_path):
     document = json.loads((tmp_path / "m.json").read_text())
     document["nouts"] = [4, 1]
     (tmp_path / "m.json").write_text(json.dumps(document))
-    with pytest.raises(ValueError, match="missing 'L1.N3.w0'"):
+    with pytest.raises(ValueError, match="make 17 parameters but its 'state' holds 13"):
         nn.load(tmp_path / "m.json")
 
 

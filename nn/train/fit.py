@@ -27,7 +27,7 @@ from nn.checks import check_int, check_real, check_rows, check_targets
 from nn.optim import make_optimizer
 from nn.train.callbacks import Callback, EarlyStopping, ProgressBar
 from nn.train.history import History
-from nn.train.loop import MATH_ERRORS, Batches, FitState, Loop
+from nn.train.loop import MATH_ERRORS, Batches, FitState, Loop, non_finite
 from nn.train.objective import Objective, as_output, output_count
 
 
@@ -176,10 +176,12 @@ def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective =
             outputs = [as_output(model(x), objective.n_outputs) for x in X]
         except MATH_ERRORS:
             return {"loss": None, "accuracy": None}
-        try:
-            value = objective.loss_value(outputs, targets).data
-        except MATH_ERRORS:
-            value = math.nan
+        value = math.nan
+        if non_finite(outputs) is None:  # a loss of NaN outputs may raise (log) or give NaN
+            try:
+                value = objective.loss_value(outputs, targets).data
+            except MATH_ERRORS:
+                pass
     return {
         "loss": value if math.isfinite(value) else None,
         "accuracy": objective.accuracy(outputs, labels),

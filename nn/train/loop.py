@@ -20,7 +20,9 @@ from nn.train.history import History
 from nn.train.objective import Objective, as_output, sample_loss
 
 # What the engine raises when a number leaves float range (it raises rather than return inf).
-MATH_ERRORS = (OverflowError, ZeroDivisionError, ValueError)
+# A ValueError is not among them: from a loss or a callback it is a bug to report, not a
+# divergence to hide (the loss of NaN outputs, e.g. log(nan), is told apart in `loss_of`).
+MATH_ERRORS = (OverflowError, ZeroDivisionError)
 
 
 @dataclass
@@ -116,6 +118,9 @@ class Loop:
             history.stop_reason = "interrupted"
             history.message = f"interrupted at step {len(history.loss)}"
             yield "stop", "interrupted"
+        except Exception:
+            restore(self.params, self.before)  # any other error: the weights the step started from
+            raise
 
     def step(self, step: int, update: Callable[[], Any] | None = None) -> Generator:
         """One step, its stages yielded: forward, loss, backward, update. Returns True when
@@ -152,7 +157,7 @@ class Loop:
         n_outputs, targets = self.objective.n_outputs, self.objective.targets
         outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
         yield "forward", (batch, outputs)
-        total = data = self.objective.loss_value(outputs, [targets[i] for i in batch])
+        total = data = loss_of(self.objective, outputs, [targets[i] for i in batch])
         penalty = self.l2 * nn.losses.l2(self.params) if self.l2 else None
         if penalty is not None:
             total = total + penalty
@@ -207,6 +212,27 @@ def diverged(history: History, step: int, what: str, lr: float) -> None:
         f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
     )
     warnings.warn(history.message, RuntimeWarning, stacklevel=5)  # the caller of fit
+
+
+def loss_of(objective: Objective, outputs: list, targets: list) -> Value:
+    """The batch's data loss. A ValueError from the loss is the caller's bug and propagates,
+    unless an output is NaN or infinite (log(nan) in cross-entropy): that is divergence."""
+    try:
+        return objective.loss_value(outputs, targets)
+    except ValueError:
+        bad = non_finite(outputs)
+        if bad is None:
+            raise
+        raise Diverged(f"the model's output became {bad!r}") from None
+
+
+def non_finite(outputs: list) -> float | None:
+    """The first output (a Value, or a list of them per sample) that is not finite, else None."""
+    for out in outputs:
+        for v in (out,) if type(out) is Value else out:
+            if not math.isfinite(v.data):
+                return v.data
+    return None
 
 
 def weights(params: list[Value]) -> list[float]:
