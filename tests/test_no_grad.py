@@ -160,3 +160,54 @@ def test_a_new_thread_starts_recording_even_when_started_inside_no_grad():
         run_together(work)
         assert not is_grad_enabled()
     assert seen == [(True, True)]
+
+
+# ---- generators: the decorator covers the body, one resume at a time (as in PyTorch) ----
+
+
+def test_no_grad_on_a_generator_function_covers_every_resume_of_its_body():
+    @no_grad()
+    def scaled(x):
+        factor = yield is_grad_enabled(), x * 2
+        while factor is not None:
+            factor = yield is_grad_enabled(), x * factor
+        return "done"
+
+    x = Value(3.0)
+    gen = scaled(x)
+    assert is_grad_enabled()  # making the generator runs nothing
+    enabled, y = next(gen)
+    assert not enabled and y.data == 6.0 and y.parents == ()
+    assert is_grad_enabled() and (x * 2).parents == (x,)  # the caller records between resumes
+    enabled, y = gen.send(5.0)
+    assert not enabled and y.data == 15.0 and y.parents == ()
+    with pytest.raises(StopIteration) as stop:
+        gen.send(None)
+    assert stop.value.value == "done"
+    assert is_grad_enabled()
+
+
+def test_a_decorated_generator_handles_throw_and_close_inside_no_grad():
+    seen = []
+
+    @no_grad()
+    def guarded():
+        try:
+            yield "first"
+        except KeyError:
+            seen.append(("caught", is_grad_enabled()))
+            yield "after"
+        finally:
+            seen.append(("finally", is_grad_enabled()))
+
+    gen = guarded()
+    assert next(gen) == "first"
+    assert gen.throw(KeyError("k")) == "after"
+    gen.close()
+    assert seen == [("caught", False), ("finally", False)]
+    assert is_grad_enabled()
+    with pytest.raises(ValueError, match="not caught"):
+        other = guarded()
+        next(other)
+        other.throw(ValueError("not caught"))
+    assert is_grad_enabled()
