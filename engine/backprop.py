@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from engine.graph import topological_order
 from engine.rules import BINARY, NARY, UNARY
-from engine.value import Value, to_float
+from engine.value import Value, set_recording, to_float
 
 
 def partials(node: Value, create_graph: bool = False) -> tuple[tuple, tuple]:
@@ -92,6 +92,17 @@ def grad(
     for i, x in enumerate(inputs):
         if type(x) is not Value:
             raise TypeError(f"inputs[{i}] must be a Value, not {type(x).__name__}")
+    if not create_graph:
+        return _derivatives(output, inputs, False)
+    was = set_recording(True)  # as in PyTorch, create_graph records even inside no_grad
+    try:
+        result = _derivatives(output, inputs, True)
+    finally:
+        set_recording(was)
+    return [d if type(d) is Value else Value(d) for d in result]
+
+
+def _derivatives(output: Value, inputs: list[Value], create_graph: bool) -> list:
     grads: dict[Value, float | Value] = {output: 1.0}
     for node in reversed(topological_order(output)):
         upstream = grads[node]
@@ -99,7 +110,4 @@ def grad(
             contribution = local * upstream
             before = grads.get(parent)
             grads[parent] = contribution if before is None else before + contribution
-    result = [grads.get(x, 0.0) for x in inputs]
-    if create_graph:
-        result = [d if type(d) is Value else Value(d) for d in result]
-    return result
+    return [grads.get(x, 0.0) for x in inputs]
