@@ -23,7 +23,7 @@ import graphviz
 
 from engine.files import write_atomic
 from engine.graph import topological_order
-from engine.steps import Step, backward_steps, keeping_grads
+from engine.steps import Step, steps_of
 from engine.text import define, node_names, number
 from engine.value import Value, operands, to_float
 
@@ -88,7 +88,8 @@ def draw_dot(
     because past a few hundred boxes the picture can no longer be read and `dot` gets slow.
     """
     order = _checked(root, rankdir, show_grad, max_nodes)
-    return _drawing(order, node_names(order), root, rankdir, show_grad, _params(params))
+    grads = {node: node.grad for node in order} if show_grad else None
+    return _drawing(order, node_names(order), root, rankdir, _params(params), grads=grads)
 
 
 def render_backward(
@@ -105,8 +106,8 @@ def render_backward(
     One frame per step (`step_000.svg`, ...), in backward's order: the node being processed is
     amber, the grads it just wrote green. `index.html` plays them from the file system (no
     server, no network) with play/pause, previous/next, a slider and the arrow keys, showing
-    each step's line under the picture. Every `.grad` is left as it was (the frames show this
-    pass alone; call `backward()` to keep gradients).
+    each step's line under the picture. No `.grad` is touched (the frames show this pass
+    alone; call `backward()` to keep gradients).
 
     `directory` is created if needed. It must be empty or hold only files of an earlier
     `render_backward` (frames and index.html, which are replaced; older frames beyond the new
@@ -124,11 +125,13 @@ def render_backward(
     stale = _previous_output(directory)
     chosen = _params(params)
 
-    frames, lines, visited = [], [], set()
-    with keeping_grads(order), closing(backward_steps(root, gradient)) as steps:
+    frames, lines, visited, grads = [], [], set(), {root: gradient}  # this pass's grads so far
+    with closing(steps_of(root, gradient)) as steps:
         for step in steps:
             visited.add(step.node)
-            drawing = _drawing(order, step.names, root, rankdir, True, chosen, step, visited)
+            for c in step.contributions:
+                grads[c.parent] = grads.get(c.parent, 0.0) + c.amount
+            drawing = _drawing(order, step.names, root, rankdir, chosen, step, visited, grads)
             frames.append(drawing.pipe(format=format))
             lines.append(str(step))
 
@@ -155,11 +158,12 @@ def _drawing(
     names,
     root,
     rankdir,
-    show_grad,
     params,
     step: Step | None = None,
     visited: set | None = None,
+    grads: dict[Value, float] | None = None,
 ) -> Drawing:
+    """The picture; `grads` are the grads to show (None: no grads), `step` the one to highlight."""
     index = {node: i for i, node in enumerate(order)}
     fresh = {c.parent for c in step.contributions} if step is not None else set()
     g = Drawing(name="gradstep", format="svg")
@@ -184,8 +188,8 @@ def _drawing(
             f"<td>{html.escape(names[node])}</td>",
             f"<td {_CELL}>data {number(node.data)}</td>",
         ]
-        if show_grad:
-            text = f"grad {number(node.grad)}"
+        if grads is not None:
+            text = f"grad {number(grads.get(node, 0.0))}"
             if node in fresh:
                 cells.append(f'<td {_CELL} bgcolor="{NEW_GRAD}"><b>{text}</b></td>')
             elif step is not None and node not in visited:
