@@ -141,7 +141,7 @@ class Value:
 
     def relu(self) -> Value:
         x = self.data
-        return make_node(x if x > 0.0 else 0.0, "relu", self)
+        return make_node(0.0 if x < 0.0 else x, "relu", self)  # nan stays nan, as in PyTorch
 
     def tanh(self) -> Value:
         return make_node(math.tanh(self.data), "tanh", self)
