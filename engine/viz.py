@@ -36,6 +36,10 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 _CELL = 'fixedsize="true" width="112" height="24"'
 _SIDES = {"-": ("+", "−"), "/": ("num", "den"), "**": ("base", "exp")}
 _OURS = re.compile(r"^(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)$")
+# Characters a picture cannot show as they are: controls as their symbols (␀, ␉, ...), code
+# points no XML file may hold as U+FFFD. A newline is a line break of its own.
+_SHOWABLE = {c: 0x2400 + c for c in range(32) if c != 10} | {0x7F: 0x2421}
+_SHOWABLE |= dict.fromkeys([*range(0xD800, 0xE000), 0xFFFE, 0xFFFF], 0xFFFD)
 
 INSTALL = (
     "Graphviz's `dot` program was not found on PATH, and rendering needs it "
@@ -185,7 +189,7 @@ def _drawing(
             else PLAIN
         )
         cells = [
-            f"<td>{html.escape(names[node])}</td>",
+            f"<td>{_html_text(names[node])}</td>",
             f"<td {_CELL}>data {number(node.data)}</td>",
         ]
         if grads is not None:
@@ -200,7 +204,7 @@ def _drawing(
             '<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
             f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>'
         )
-        g.node(f"n{i}", label, shape="plain", tooltip=define(node, names))
+        g.node(f"n{i}", label, shape="plain", tooltip=_quoted_text(define(node, names)))
         if not node.op:
             continue
         op = f"n{i}op"
@@ -258,6 +262,24 @@ def _params(params) -> set:
             raise TypeError(f"params[{i}] must be a Value, not {type(p).__name__}")
         chosen.add(p)
     return chosen
+
+
+def _html_text(text: str) -> str:
+    """`text` as the content of a cell of an HTML-like label: shown as its characters."""
+    text = html.escape(text.translate(_SHOWABLE))
+    # dot expands \N, \G and \\ even here, after decoding entities: a backslash must be doubled.
+    return text.replace("\\", "\\\\").replace("\n", "<br/>")
+
+
+def _quoted_text(text: str) -> str:
+    """`text` as a quoted attribute (a tooltip): shown as its characters, never ending the quote.
+
+    Quotes and XML's characters go as character references. A tooltip is unescaped twice
+    (`\\N` is still the node's name), so a backslash is written as four: an even number,
+    which can never escape the closing quote.
+    """
+    text = html.escape(text.translate(_SHOWABLE)).replace("\\", "\\" * 4)
+    return graphviz.nohtml(text.replace("\n", "&#10;"))
 
 
 # ---- files ----

@@ -318,3 +318,63 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
         "a   dL/da = 6   (leaf)",
         "step 3 / 7 step_002.svg true",  # played from step 1 for 2 s at 0.9 s a step
     ]
+
+
+# ---- labels are text: any string is drawn as its characters and changes nothing else ----
+
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
+HOSTILE = [
+    "<h> * <w>",
+    "C:\\data\\",
+    'say "hi"',
+    "back\\slash \\n \\l \\",
+    "two\nlines",
+    "<!--<script>",
+    '"; x -> y [URL="javascript:alert(1)"]; "',
+    "\\N \\G \\E \\L \\H \\T",
+    "&amp; &#92; &lt;b&gt;",
+    "</td></tr></table>>, URL=<javascript:alert(1)",
+]
+
+
+def hostile_graph(label: str):
+    """x * w + 1 with `label` on x: n0 is x, n1 w, n2 the product p, n3 the output."""
+    x, w = Value(1.5, label=label), Value(-2.0, label="w")
+    p = x * w
+    p.label = "p"
+    return p + 1.0
+
+
+def tooltips(svg) -> dict[str, str]:
+    return {
+        title: next(a.get(XLINK_TITLE) for a in g.iter() if a.get(XLINK_TITLE) is not None)
+        for title, g in svg_nodes(svg).items()
+        if re.fullmatch(r"n\d+", title)
+    }
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_any_label_is_drawn_as_its_characters_and_adds_no_node_edge_or_link(label):
+    drawing = draw_dot(hostile_graph(label))
+    svg = drawing.pipe(format="svg")
+    plain = draw_dot(hostile_graph("x"))
+    expected = plain.pipe(format="svg")
+    # dot read the same graph: the same nodes and edges, nothing injected
+    assert set(svg_nodes(svg)) == set(svg_nodes(expected))
+    assert sorted(svg_edges(svg)) == sorted(svg_edges(expected))
+    assert drawing.source.count("\n") == plain.source.count("\n")  # one statement a line
+    # its characters: a line of the box per line of the label, the tooltip whole
+    name_cell = texts(svg_nodes(svg)["n0"])[:-2]
+    assert "\n".join(name_cell) == label
+    assert tooltips(svg) == {"n0": label, "n1": "w", "n2": f"p = {label} * w", "n3": "v3 = p + 1"}
+    tree = ET.fromstring(svg)
+    assert not [k for e in tree.iter() for k in e.attrib if k.endswith("href")]
+
+
+def test_labels_with_characters_no_picture_can_hold_are_drawn_as_their_symbols():
+    # control characters cannot be in an SVG file: they are drawn as ␀, ␉, ...; a lone
+    # surrogate cannot be encoded at all: it is drawn as U+FFFD
+    x = Value(1.0, label="tab\there\x00\x1b\ud800")
+    svg = draw_dot(x * 2).pipe(format="svg")
+    assert texts(svg_nodes(svg)["n0"])[0] == "tab␉here␀␛\ufffd"
+    assert tooltips(svg)["n0"] == "tab␉here␀␛\ufffd"
