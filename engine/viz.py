@@ -306,5 +306,7 @@ def _player(title: str, frames: list[str], lines: list[str]) -> str:
     """index.html with the frame names and step lines embedded (a file:// page cannot fetch)."""
     template = (Path(__file__).parent / "player.html").read_text(encoding="utf-8")
     data = {"title": title, "frames": frames, "lines": lines, "interval": 900}
-    embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Data, never markup: with every `<` escaped, no label can end the script or open a comment
+    # (`<!--<script>` would swallow the page); ASCII also escapes U+2028 and lone surrogates.
+    embedded = json.dumps(data, ensure_ascii=True).replace("<", "\\u003c")
     return template.replace("__DATA__", embedded)
