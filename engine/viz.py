@@ -35,7 +35,9 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 # Cells of a fixed size, so that every frame keeps one layout as the numbers in it change.
 _CELL = 'fixedsize="true" width="112" height="24"'
 _SIDES = {"-": ("+", "−"), "/": ("num", "den"), "**": ("base", "exp")}
-_OURS = re.compile(r"^(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)$")
+_FILES = r"(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)"
+_OURS = re.compile(rf"^{_FILES}$")
+_LEFTOVER = re.compile(rf"^\.{_FILES}\..+\.tmp$")  # a temp file of a write that crashed
 # Characters a picture cannot show as they are: controls as their symbols (␀, ␉, ...), code
 # points no XML file may hold as U+FFFD. A newline is a line break of its own.
 _SHOWABLE = {c: 0x2400 + c for c in range(32) if c != 10} | {0x7F: 0x2421}
@@ -115,8 +117,9 @@ def render_backward(
 
     `directory` is created if needed. It must be empty or hold only files of an earlier
     `render_backward` (frames and index.html, which are replaced; older frames beyond the new
-    count are removed); anything else there makes it refuse with FileExistsError, so nothing
-    of yours is overwritten. Returns the paths written, frames first, index.html last.
+    count are removed; the temp files its crashed writes left are removed); anything else there
+    makes it refuse with FileExistsError, so nothing of yours is overwritten. Returns the paths
+    written, frames first, index.html last.
     """
     order = _checked(root, rankdir, True, max_nodes)
     if not isinstance(format, str) or format not in FORMATS:
@@ -291,15 +294,23 @@ def _previous_output(directory: Path) -> list[Path]:
         return []
     if not directory.is_dir():
         raise NotADirectoryError(f"{directory} exists and is not a directory")
-    entries = sorted(directory.iterdir())
-    foreign = [p.name for p in entries if not (p.is_file() and _OURS.match(p.name))]
+    ours, leftovers, foreign = [], [], []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and _OURS.match(path.name):
+            ours.append(path)
+        elif path.is_file() and _LEFTOVER.match(path.name):
+            leftovers.append(path)
+        else:
+            foreign.append(path.name)
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise FileExistsError(
             f"{directory} holds files render_backward did not write ({shown}); give it an empty "
             "or new directory (it replaces only its own step_*.svg frames and index.html)"
         )
-    return entries
+    for path in leftovers:  # the temp file of a write of ours that crashed: never a whole file
+        path.unlink(missing_ok=True)
+    return ours
 
 
 def _player(title: str, frames: list[str], lines: list[str]) -> str:

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -431,3 +432,20 @@ def test_no_label_can_blank_the_player_page(tmp_path):
         lines[-1],
         "step_006.svg true",
     ]
+
+
+def test_render_backward_clears_the_temp_files_of_its_own_crashed_writes(tmp_path):
+    out = tmp_path / "frames"
+    L, _ = micrograd_example()
+    render_backward(L, out)
+    # What engine.files.write_atomic leaves when the process dies between write and rename:
+    for name in ("step_003.svg", "index.html", "step_0012.png"):
+        fd, _ = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        os.close(fd)
+    paths = render_backward(L, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
+    # a file of someone else's that only looks a little like ours is still refused
+    (out / ".notes.txt.tmp").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"\.notes\.txt\.tmp"):
+        render_backward(L, out)
+    assert (out / ".notes.txt.tmp").read_text() == "mine"
