@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 from engine.graph import topological_order
 from engine.rules import BINARY, NARY, UNARY
-from engine.value import Value, to_float
+from engine.value import Value, set_recording, to_float
+
+# Held while a pass writes `.grad`: passes in several threads take turns, so every contribution
+# is added once and none is lost between one thread's read and another's write.
+grads_lock = threading.Lock()
 
 
 def partials(node: Value, create_graph: bool = False) -> tuple[tuple, tuple]:
@@ -50,32 +55,37 @@ def backward(root: Value, gradient: float = 1.0) -> None:
     """Add d root / d node, times `gradient`, to `.grad` of every node `root` depends on.
 
     Each call sends only its own gradient down: the walk runs on zeroed grads and adds the old
-    ones back at the end, so calling it twice doubles every grad (as in PyTorch). If a rule
-    fails, every grad is left as it was.
+    ones back at the end, so calling it twice doubles every grad (as in PyTorch). Calls from
+    several threads take turns, so each adds all of its gradient. If a rule fails, every grad
+    is left as it was.
     """
     gradient = to_float(gradient, "gradient")
     order = topological_order(root)
-    saved = [node.grad for node in order]
-    for node in order:
-        node.grad = 0.0
-    root.grad = gradient
+    grads_lock.acquire()  # not `with`: half the cost, which shows on a small graph
     try:
-        for node in reversed(order):
-            upstream = node.grad
-            # A leaf has nothing to send; a zero upstream (say behind a relu that is off) sends
-            # zeros, which would change no grad: skip both. backward_steps shows every node.
-            if node._a is None or upstream == 0.0:
-                continue
-            xs, ds = partials(node)
-            for x, d in zip(xs, ds):
-                if type(x) is Value:
-                    x.grad += d * upstream
-    except BaseException:
+        saved = [node.grad for node in order]
+        for node in order:
+            node.grad = 0.0
+        root.grad = gradient
+        try:
+            for node in reversed(order):
+                upstream = node.grad
+                # A leaf has nothing to send; a zero upstream (say behind a relu that is off) sends
+                # zeros, which would change no grad: skip both. backward_steps shows every node.
+                if node._a is None or upstream == 0.0:
+                    continue
+                xs, ds = partials(node)
+                for x, d in zip(xs, ds):
+                    if type(x) is Value:
+                        x.grad += d * upstream
+        except BaseException:
+            for node, old in zip(order, saved):
+                node.grad = old
+            raise
         for node, old in zip(order, saved):
-            node.grad = old
-        raise
-    for node, old in zip(order, saved):
-        node.grad = old + node.grad
+            node.grad = old + node.grad
+    finally:
+        grads_lock.release()
 
 
 def grad(
@@ -92,6 +102,17 @@ def grad(
     for i, x in enumerate(inputs):
         if type(x) is not Value:
             raise TypeError(f"inputs[{i}] must be a Value, not {type(x).__name__}")
+    if not create_graph:
+        return _derivatives(output, inputs, False)
+    was = set_recording(True)  # as in PyTorch, create_graph records even inside no_grad
+    try:
+        result = _derivatives(output, inputs, True)
+    finally:
+        set_recording(was)
+    return [d if type(d) is Value else Value(d) for d in result]
+
+
+def _derivatives(output: Value, inputs: list[Value], create_graph: bool) -> list:
     grads: dict[Value, float | Value] = {output: 1.0}
     for node in reversed(topological_order(output)):
         upstream = grads[node]
@@ -99,7 +120,4 @@ def grad(
             contribution = local * upstream
             before = grads.get(parent)
             grads[parent] = contribution if before is None else before + contribution
-    result = [grads.get(x, 0.0) for x in inputs]
-    if create_graph:
-        result = [d if type(d) is Value else Value(d) for d in result]
-    return result
+    return [grads.get(x, 0.0) for x in inputs]

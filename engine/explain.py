@@ -12,9 +12,8 @@ import re
 import sys
 from typing import TextIO
 
-from engine.graph import topological_order
 from engine.rules import RULES
-from engine.steps import Step, backward_steps, keeping_grads
+from engine.steps import Step, steps_of
 from engine.text import define, elide, factor, number
 from engine.value import Value, operands
 
@@ -31,9 +30,7 @@ def explain(output: Value, gradient: float = 1.0, file: TextIO | None = None) ->
     """
     if type(output) is not Value:
         raise TypeError(f"explain needs a Value, not {type(output).__name__}")
-    with keeping_grads(topological_order(output)):
-        steps = list(backward_steps(output, gradient))
-    text = table(steps)
+    text = table(list(steps_of(output, gradient)))
     print(text, file=sys.stdout if file is None else file)
     return text
 

@@ -35,7 +35,8 @@ def gradcheck(
     """True if each d f / d input matches central differences: |a - n| <= atol + rtol·|n|.
 
     `f` is called as `f(*values)` on fresh leaves with the inputs' data, so the inputs' own
-    grads are not touched. Raises `GradcheckError` naming every input that fails.
+    grads are not touched. Raises `GradcheckError` naming every input that fails, and a
+    ValueError for an `eps` that is not > 0 or a tolerance that is not >= 0 (or not finite).
 
     >>> from engine import Value, gradcheck
     >>> gradcheck(lambda x, y: (x * y).tanh(), [Value(0.5), Value(-1.5)])
@@ -43,6 +44,9 @@ def gradcheck(
     """
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")
+    eps = _checked(eps, "eps", zero_allowed=False)
+    atol = _checked(atol, "atol", zero_allowed=True)
+    rtol = _checked(rtol, "rtol", zero_allowed=True)
     if isinstance(inputs, Value):
         inputs = [inputs]
     labels = [x.label if isinstance(x, Value) else "" for x in inputs]
@@ -68,6 +72,15 @@ def gradcheck(
             + "\n  ".join(failures)
         )
     return True
+
+
+def _checked(x, name: str, zero_allowed: bool) -> float:
+    """A step or tolerance as a float, or an error naming it: nan, inf, < 0 would check nothing."""
+    x = to_float(x, name)
+    if not math.isfinite(x) or x < 0.0 or (x == 0.0 and not zero_allowed):
+        allowed = "a finite number >= 0" if zero_allowed else "a finite number > 0"
+        raise ValueError(f"{name} must be {allowed}, got {x!r}")
+    return x
 
 
 def _output_data(out) -> float:

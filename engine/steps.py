@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from engine.backprop import local_grads
+from engine.backprop import grads_lock, local_grads
 from engine.graph import topological_order
 from engine.text import define, elide, factor, node_names, number
 from engine.value import Value, to_float
@@ -67,10 +67,14 @@ class Step:
 def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """The backward pass of `backward()`, one node per `next()`, same order, same floats.
 
-    Each step applies the chain rule at one node and yields what it did. Exhausted, every
-    `.grad` is exactly what `root.backward(gradient)` would have made it (old grads plus this
-    pass). Closed halfway, each grad keeps what it got so far (plus its old value). If a rule
-    fails, every grad is left as it was, as with `backward()`.
+    Each step applies the chain rule at one node, adds what it sends to each parent's `.grad`,
+    and yields what it did. The walk keeps its own upstream grads, so other passes may run
+    between two steps (a `backward()`, another walk): each step's numbers are still this
+    walk's, and the grads end up with every pass's share. Exhausted, every `.grad` is exactly
+    what `root.backward(gradient)` would have made it (old grads plus this pass; when other
+    passes ran in between, their sum up to rounding). Closed halfway, each grad keeps what
+    the walk sent so far. If a rule fails, the walk takes back what it sent: grads are as they
+    were before it began, plus what other passes added meanwhile.
 
     >>> from engine import Value
     >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
@@ -80,37 +84,74 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[Step]:
     """
     if type(root) is not Value:
         raise TypeError(f"backward_steps needs a Value to start from, not {type(root).__name__}")
-    return _walk(root, to_float(gradient, "gradient"))
+    return _walk(root, to_float(gradient, "gradient"), _Sent())
 
 
-def _walk(root: Value, gradient: float) -> Iterator[Step]:
+def steps_of(root: Value, gradient: float = 1.0) -> Iterator[Step]:
+    """The steps of `backward_steps`, without touching any `.grad`: for tables and pictures."""
+    if type(root) is not Value:
+        raise TypeError(f"expected a Value, not {type(root).__name__}")
+    return _walk(root, to_float(gradient, "gradient"), None)
+
+
+def _walk(root: Value, gradient: float, sent: _Sent | None) -> Iterator[Step]:
     order = topological_order(root)
     names = node_names(order)
-    saved = [node.grad for node in order]
-    for node in order:
-        node.grad = 0.0
-    root.grad = gradient
-    add_back = True
-    try:
-        for index, node in enumerate(reversed(order)):
-            upstream = node.grad
-            try:
-                pairs = local_grads(node)
-            except BaseException:
-                for each, old in zip(order, saved, strict=True):
-                    each.grad = old
-                add_back = False
-                raise
-            sent = []
-            for parent, local in pairs:
-                amount = local * upstream
-                parent.grad += amount
-                sent.append(Contribution(parent, local, amount))
-            yield Step(node, upstream, tuple(sent), index, len(order), root, names)
-    finally:
-        if add_back:
-            for node, old in zip(order, saved, strict=True):
-                node.grad = old + node.grad
+    upstream = {root: gradient}  # d root / d node for this walk alone, summed as backward does
+    if sent is not None:
+        sent.add([(root, gradient)], start=True)
+    for index, node in enumerate(reversed(order)):
+        mine = upstream[node]
+        try:
+            pairs = local_grads(node)
+        except BaseException:
+            if sent is not None:
+                sent.take_back()
+            raise
+        contributions = []
+        for parent, local in pairs:
+            amount = local * mine
+            upstream[parent] = upstream.get(parent, 0.0) + amount
+            contributions.append(Contribution(parent, local, amount))
+        if sent is not None:
+            sent.add([(c.parent, c.amount) for c in contributions])
+        yield Step(node, mine, tuple(contributions), index, len(order), root, names)
+
+
+class _Sent:
+    """What one walk added to each `.grad`: to add it exactly, and to take it back.
+
+    Left alone, a grad is written as `its old value + this walk's sum`, the very float that
+    `backward()` makes. When another pass wrote to it in between (the grad is no longer the
+    float this walk put there), the walk builds on what it finds.
+    """
+
+    def __init__(self) -> None:
+        self.written: dict[Value, tuple[float, float, float]] = {}  # node: (base, sum, last)
+
+    def add(self, amounts: list[tuple[Value, float]], start: bool = False) -> None:
+        """Add each amount to its node's grad; `start`: the root's gradient, which begins it."""
+        with grads_lock:
+            for node, amount in amounts:
+                self.write(node, amount, start)
+
+    def write(self, node: Value, amount: float, start: bool) -> None:
+        record = self.written.get(node)
+        if record is None:  # backward sets the root's grad to the gradient, adds the rest to 0.0
+            base, total = node.grad, amount if start else 0.0 + amount
+        else:
+            base, total, last = record
+            if node.grad is not last:  # another pass added to it meanwhile: build on that
+                base = node.grad - total
+            total += amount
+        node.grad = base + total
+        self.written[node] = (base, total, node.grad)
+
+    def take_back(self) -> None:
+        """Undo this walk's additions, keeping what other passes added meanwhile."""
+        with grads_lock:
+            for node, (base, total, last) in self.written.items():
+                node.grad = base if node.grad is last else node.grad - total
 
 
 @contextmanager

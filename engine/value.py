@@ -13,10 +13,34 @@ the walks in `engine.graph` and `engine.backprop`.
 from __future__ import annotations
 
 import math
+import threading
 from numbers import Real
 
-_recording = True  # switched off by `engine.no_grad`
 _new = object.__new__
+
+
+class GradMode(threading.local):
+    """Whether the calling thread records new nodes; each thread has its own, and starts on."""
+
+    recording = True
+
+
+grad_mode = GradMode()
+# How many threads have recording off. While it is 0 (nearly always), `make_node` reads this one
+# global and records; only otherwise does it look up the calling thread's `grad_mode`.
+_threads_not_recording = 0
+_switching = threading.Lock()
+
+
+def set_recording(on: bool) -> bool:
+    """Switch recording on or off for the calling thread; returns how it was (for `no_grad`)."""
+    global _threads_not_recording
+    was = grad_mode.recording
+    if on != was:
+        with _switching:
+            _threads_not_recording += 1 if was else -1
+            grad_mode.recording = on
+    return was
 
 
 class Value:
@@ -144,7 +168,7 @@ class Value:
 
     def relu(self) -> Value:
         x = self.data
-        return make_node(x if x > 0.0 else 0.0, "relu", self)
+        return make_node(0.0 if x < 0.0 else x, "relu", self)  # nan stays nan, as in PyTorch
 
     def tanh(self) -> Value:
         return make_node(math.tanh(self.data), "tanh", self)
@@ -228,14 +252,14 @@ def make_node(data: float, op: str, a, b=None) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _recording:
-        out.op = op
-        out._a = a
-        out._b = b
-    else:
+    if _threads_not_recording and not grad_mode.recording:
         out.op = ""
         out._a = None
         out._b = None
+    else:
+        out.op = op
+        out._a = a
+        out._b = b
     return out
 
 

@@ -23,7 +23,7 @@ import graphviz
 
 from engine.files import write_atomic
 from engine.graph import topological_order
-from engine.steps import Step, backward_steps, keeping_grads
+from engine.steps import Step, steps_of
 from engine.text import define, node_names, number
 from engine.value import Value, operands, to_float
 
@@ -35,7 +35,13 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 # Cells of a fixed size, so that every frame keeps one layout as the numbers in it change.
 _CELL = 'fixedsize="true" width="112" height="24"'
 _SIDES = {"-": ("+", "−"), "/": ("num", "den"), "**": ("base", "exp")}
-_OURS = re.compile(r"^(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)$")
+_FILES = r"(step_\d{3,}\.(" + "|".join(FORMATS) + r")|index\.html)"
+_OURS = re.compile(rf"^{_FILES}$")
+_LEFTOVER = re.compile(rf"^\.{_FILES}\..+\.tmp$")  # a temp file of a write that crashed
+# Characters a picture cannot show as they are: controls as their symbols (␀, ␉, ...), code
+# points no XML file may hold as U+FFFD. A newline is a line break of its own.
+_SHOWABLE = {c: 0x2400 + c for c in range(32) if c != 10} | {0x7F: 0x2421}
+_SHOWABLE |= dict.fromkeys([*range(0xD800, 0xE000), 0xFFFE, 0xFFFF], 0xFFFD)
 
 INSTALL = (
     "Graphviz's `dot` program was not found on PATH, and rendering needs it "
@@ -88,7 +94,8 @@ def draw_dot(
     because past a few hundred boxes the picture can no longer be read and `dot` gets slow.
     """
     order = _checked(root, rankdir, show_grad, max_nodes)
-    return _drawing(order, node_names(order), root, rankdir, show_grad, _params(params))
+    grads = {node: node.grad for node in order} if show_grad else None
+    return _drawing(order, node_names(order), root, rankdir, _params(params), grads=grads)
 
 
 def render_backward(
@@ -105,13 +112,14 @@ def render_backward(
     One frame per step (`step_000.svg`, ...), in backward's order: the node being processed is
     amber, the grads it just wrote green. `index.html` plays them from the file system (no
     server, no network) with play/pause, previous/next, a slider and the arrow keys, showing
-    each step's line under the picture. Every `.grad` is left as it was (the frames show this
-    pass alone; call `backward()` to keep gradients).
+    each step's line under the picture. No `.grad` is touched (the frames show this pass
+    alone; call `backward()` to keep gradients).
 
     `directory` is created if needed. It must be empty or hold only files of an earlier
     `render_backward` (frames and index.html, which are replaced; older frames beyond the new
-    count are removed); anything else there makes it refuse with FileExistsError, so nothing
-    of yours is overwritten. Returns the paths written, frames first, index.html last.
+    count are removed; the temp files its crashed writes left are removed); anything else there
+    makes it refuse with FileExistsError, so nothing of yours is overwritten. Returns the paths
+    written, frames first, index.html last.
     """
     order = _checked(root, rankdir, True, max_nodes)
     if not isinstance(format, str) or format not in FORMATS:
@@ -124,11 +132,13 @@ def render_backward(
     stale = _previous_output(directory)
     chosen = _params(params)
 
-    frames, lines, visited = [], [], set()
-    with keeping_grads(order), closing(backward_steps(root, gradient)) as steps:
+    frames, lines, visited, grads = [], [], set(), {root: gradient}  # this pass's grads so far
+    with closing(steps_of(root, gradient)) as steps:
         for step in steps:
             visited.add(step.node)
-            drawing = _drawing(order, step.names, root, rankdir, True, chosen, step, visited)
+            for c in step.contributions:
+                grads[c.parent] = grads.get(c.parent, 0.0) + c.amount
+            drawing = _drawing(order, step.names, root, rankdir, chosen, step, visited, grads)
             frames.append(drawing.pipe(format=format))
             lines.append(str(step))
 
@@ -155,11 +165,12 @@ def _drawing(
     names,
     root,
     rankdir,
-    show_grad,
     params,
     step: Step | None = None,
     visited: set | None = None,
+    grads: dict[Value, float] | None = None,
 ) -> Drawing:
+    """The picture; `grads` are the grads to show (None: no grads), `step` the one to highlight."""
     index = {node: i for i, node in enumerate(order)}
     fresh = {c.parent for c in step.contributions} if step is not None else set()
     g = Drawing(name="gradstep", format="svg")
@@ -181,11 +192,11 @@ def _drawing(
             else PLAIN
         )
         cells = [
-            f"<td>{html.escape(names[node])}</td>",
+            f"<td>{_html_text(names[node])}</td>",
             f"<td {_CELL}>data {number(node.data)}</td>",
         ]
-        if show_grad:
-            text = f"grad {number(node.grad)}"
+        if grads is not None:
+            text = f"grad {number(grads.get(node, 0.0))}"
             if node in fresh:
                 cells.append(f'<td {_CELL} bgcolor="{NEW_GRAD}"><b>{text}</b></td>')
             elif step is not None and node not in visited:
@@ -196,7 +207,7 @@ def _drawing(
             '<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
             f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>'
         )
-        g.node(f"n{i}", label, shape="plain", tooltip=define(node, names))
+        g.node(f"n{i}", label, shape="plain", tooltip=_quoted_text(define(node, names)))
         if not node.op:
             continue
         op = f"n{i}op"
@@ -256,6 +267,24 @@ def _params(params) -> set:
     return chosen
 
 
+def _html_text(text: str) -> str:
+    """`text` as the content of a cell of an HTML-like label: shown as its characters."""
+    text = html.escape(text.translate(_SHOWABLE))
+    # dot expands \N, \G and \\ even here, after decoding entities: a backslash must be doubled.
+    return text.replace("\\", "\\\\").replace("\n", "<br/>")
+
+
+def _quoted_text(text: str) -> str:
+    """`text` as a quoted attribute (a tooltip): shown as its characters, never ending the quote.
+
+    Quotes and XML's characters go as character references. A tooltip is unescaped twice
+    (`\\N` is still the node's name), so a backslash is written as four: an even number,
+    which can never escape the closing quote.
+    """
+    text = html.escape(text.translate(_SHOWABLE)).replace("\\", "\\" * 4)
+    return graphviz.nohtml(text.replace("\n", "&#10;"))
+
+
 # ---- files ----
 
 
@@ -265,20 +294,30 @@ def _previous_output(directory: Path) -> list[Path]:
         return []
     if not directory.is_dir():
         raise NotADirectoryError(f"{directory} exists and is not a directory")
-    entries = sorted(directory.iterdir())
-    foreign = [p.name for p in entries if not (p.is_file() and _OURS.match(p.name))]
+    ours, leftovers, foreign = [], [], []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and _OURS.match(path.name):
+            ours.append(path)
+        elif path.is_file() and _LEFTOVER.match(path.name):
+            leftovers.append(path)
+        else:
+            foreign.append(path.name)
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
         raise FileExistsError(
             f"{directory} holds files render_backward did not write ({shown}); give it an empty "
             "or new directory (it replaces only its own step_*.svg frames and index.html)"
         )
-    return entries
+    for path in leftovers:  # the temp file of a write of ours that crashed: never a whole file
+        path.unlink(missing_ok=True)
+    return ours
 
 
 def _player(title: str, frames: list[str], lines: list[str]) -> str:
     """index.html with the frame names and step lines embedded (a file:// page cannot fetch)."""
     template = (Path(__file__).parent / "player.html").read_text(encoding="utf-8")
     data = {"title": title, "frames": frames, "lines": lines, "interval": 900}
-    embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # Data, never markup: with every `<` escaped, no label can end the script or open a comment
+    # (`<!--<script>` would swallow the page); ASCII also escapes U+2028 and lone surrogates.
+    embedded = json.dumps(data, ensure_ascii=True).replace("<", "\\u003c")
     return template.replace("__DATA__", embedded)

@@ -1,10 +1,13 @@
 """backward(): reverse topological order, accumulation, deep graphs, and no reference cycles."""
 
 import gc
+import sys
+import threading
 import tracemalloc
 
 import pytest
 
+import engine
 from engine import Value, topological_order
 
 
@@ -92,3 +95,70 @@ def test_a_failed_backward_leaves_grads_as_they_were():
     with pytest.raises(ZeroDivisionError, match="sqrt"):
         z.backward()
     assert (x.grad, y.grad) == (2.0, 0.0)
+
+
+# ---- threads: backward() calls from several threads add every contribution ----
+
+
+def run_together(threads: int, work) -> None:
+    """Run work(start) in `threads` threads (each waits at the Barrier `start`, then all go)."""
+    start, errors = threading.Barrier(threads), []
+
+    def run():
+        try:
+            work(start)
+        except BaseException as error:  # an assert in a thread must fail the test
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as Python can, so they interleave
+    try:
+        pool = [threading.Thread(target=run) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    if errors:
+        raise errors[0]
+
+
+def test_threads_backpropagating_into_shared_parameters_add_every_contribution():
+    w, b = Value(0.5, label="w"), Value(-0.25, label="b")
+    threads, calls = 8, 500
+
+    def train(start):
+        # d/dw = 1 + 2 + ... + 40 = 820 and d/db = 40 per call: integers, exact in any order
+        loss = engine.sum([w * float(j) + b for j in range(1, 41)])
+        start.wait()
+        for _ in range(calls):
+            loss.backward()
+
+    run_together(threads, train)
+    assert (w.grad, b.grad) == (threads * calls * 820.0, threads * calls * 40.0)
+
+
+def test_two_threads_backpropagating_one_graph_give_twice_the_grads():
+    def build():
+        x = Value(0.3, label="x")
+        y = x
+        for i in range(50):
+            y = (y * 1.1 + x).tanh() + i
+        return x, y
+
+    calls = 300
+    x, y = build()
+
+    def train(start):
+        start.wait()
+        for _ in range(calls):
+            y.backward()
+
+    run_together(2, train)
+    alone_x, alone_y = build()
+    for _ in range(2 * calls):
+        alone_y.backward()
+    together = [node.grad for node in topological_order(y)]
+    assert together == [node.grad for node in topological_order(alone_y)]
+    assert x.grad == alone_x.grad != 0.0

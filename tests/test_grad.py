@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from engine import Value, grad
+from engine import Value, grad, is_grad_enabled, no_grad
 
 
 def test_grad_returns_derivatives_and_leaves_grad_alone():
@@ -76,3 +76,16 @@ def test_grad_needs_a_value_output(bad_output):
 def test_grad_needs_value_inputs():
     with pytest.raises(TypeError, match=r"inputs\[1\]"):
         grad(Value(1.0), [Value(1.0), 2.0])
+
+
+def test_create_graph_inside_no_grad_still_builds_the_derivative_graph():
+    # PyTorch: create_graph wins over no_grad for the call; never a silent 0.0 later.
+    x = Value(2.0)
+    y = x**3
+    with no_grad():
+        (d1,) = grad(y, [x], create_graph=True)
+        assert not is_grad_enabled()
+        assert (x * 2).parents == ()
+    assert d1.data == 12.0 and d1.parents != ()
+    (d2,) = grad(d1, [x])
+    assert d2 == 12.0  # 6x at x = 2

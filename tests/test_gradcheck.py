@@ -1,5 +1,7 @@
 """gradcheck: True when derivatives agree with central differences, a clear error otherwise."""
 
+import re
+
 import pytest
 
 from engine import GradcheckError, Value, gradcheck
@@ -49,3 +51,28 @@ def test_gradcheck_of_a_function_that_takes_a_derivative():
         return grad(a**3 * a.tanh(), [a], create_graph=True)[0]
 
     assert gradcheck(slope, [Value(0.7)])
+
+
+@pytest.mark.parametrize(
+    "argument, value, allowed",
+    [
+        ("eps", 0.0, "eps must be a finite number > 0, got 0.0"),
+        ("eps", -1e-6, "eps must be a finite number > 0, got -1e-06"),
+        ("eps", float("nan"), "eps must be a finite number > 0, got nan"),
+        ("eps", float("inf"), "eps must be a finite number > 0, got inf"),
+        ("atol", -1e-5, "atol must be a finite number >= 0, got -1e-05"),
+        ("atol", float("nan"), "atol must be a finite number >= 0, got nan"),
+        ("rtol", -0.1, "rtol must be a finite number >= 0, got -0.1"),
+        ("rtol", float("inf"), "rtol must be a finite number >= 0, got inf"),
+    ],
+)
+def test_a_step_or_tolerance_that_would_check_nothing_is_refused_by_name(argument, value, allowed):
+    # eps=0 divides by zero; a negative eps flips the sign; a nan or inf tolerance passes anything
+    with pytest.raises(ValueError, match=re.escape(allowed)):
+        gradcheck(lambda a: a * a, [Value(1.0)], **{argument: value})
+    with pytest.raises(TypeError, match=f"{argument} must be a real number, not str"):
+        gradcheck(lambda a: a * a, [Value(1.0)], **{argument: "1e-6"})
+
+
+def test_zero_tolerances_are_allowed():
+    assert gradcheck(lambda a: a * 2.0, [Value(1.0)], eps=0.5, atol=0.0, rtol=0.0)

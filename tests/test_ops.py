@@ -120,3 +120,17 @@ def test_matvec_is_one_dot_node_per_row_sharing_the_inputs():
 def test_matvec_checks_each_row_length():
     with pytest.raises(ValueError, match=r"rows\[1\] has 1 entries but xs has 2"):
         engine.matvec([[1.0, 2.0], [1.0]], [Value(1.0), 2.0])
+
+
+def test_relu_passes_nan_through_as_pytorch_does_and_its_backward_runs():
+    x = Value(float("nan"), label="x")
+    y = x.relu()
+    assert math.isnan(y.data)  # not 0.0: a nan is never hidden
+    y.backward()
+    assert x.grad == 0.0  # the rule [x > 0]; it does not fail on nan
+    (d,) = engine.grad(y, [x], create_graph=True)
+    assert d.data == 0.0
+    assert str(next(y.backward_steps())).startswith("v1 = relu(x)   dv1/dv1 = 1  →  x.grad += 0·1")
+    # -0.0 stays -0.0 (as in PyTorch and micrograd); -inf is 0 and inf is inf
+    assert math.copysign(1.0, Value(-0.0).relu().data) == -1.0
+    assert (Value(float("-inf")).relu().data, Value(float("inf")).relu().data) == (0.0, math.inf)

@@ -133,9 +133,10 @@ def test_stopping_halfway_leaves_the_grads_as_far_as_they_got_plus_the_old_ones(
     for _ in range(3):  # L, f, d: d has sent -2 to e and c; e has not run yet
         next(steps)
     during = {k: node.grad for k, node in v.items()}
-    assert during == dict(L=1.0, f=4.0, d=-2.0, e=-2.0, c=-2.0, a=0.0, b=0.0)
+    so_far = dict(L=1.0, f=4.0, d=-2.0, e=-2.0, c=-2.0, a=0.0, b=0.0)
+    assert during == {k: 100.0 + g for k, g in so_far.items()}
     steps.close()
-    assert {k: node.grad for k, node in v.items()} == {k: 100.0 + g for k, g in during.items()}
+    assert {k: node.grad for k, node in v.items()} == during
 
 
 def test_a_dropped_generator_also_adds_the_old_grads_back():
@@ -171,3 +172,85 @@ def test_bad_input_is_refused_at_the_call_with_a_clear_error():
         backward_steps(3.0)
     with pytest.raises(TypeError, match="gradient must be a real number, not str"):
         Value(1.0).backward_steps("1")
+
+
+# ---- interleaved passes: each walk keeps its own numbers; the grads get every pass ----
+
+LINES = [
+    "L = d * f   dL/dL = 1  →  d.grad += (-2)·1 = -2,  f.grad += 4·1 = 4",
+    "f   dL/df = 4   (leaf)",
+    "d = e + c   dL/dd = -2  →  e.grad += 1·(-2) = -2,  c.grad += 1·(-2) = -2",
+    "c   dL/dc = -2   (leaf)",
+    "e = a * b   dL/de = -2  →  a.grad += (-3)·(-2) = 6,  b.grad += 2·(-2) = -4",
+    "b   dL/db = -4   (leaf)",
+    "a   dL/da = 6   (leaf)",
+]
+ONE_PASS = dict(L=1.0, f=4.0, d=-2.0, c=-2.0, e=-2.0, b=-4.0, a=6.0)
+
+
+def test_a_backward_between_two_steps_gives_two_passes_and_the_lines_stay_true():
+    L, v = micrograd_example()
+    steps = L.backward_steps()
+    lines = [str(next(steps)) for _ in range(3)]
+    L.backward()
+    lines += [str(step) for step in steps]
+    assert lines == LINES
+    assert {k: node.grad for k, node in v.items()} == {k: 2 * g for k, g in ONE_PASS.items()}
+
+
+def test_two_interleaved_walks_give_two_passes_and_each_its_own_lines():
+    L, v = micrograd_example()
+    first, second = L.backward_steps(), L.backward_steps()
+    lines_first, lines_second = [str(next(first))], []
+    for a, b in zip(first, second):  # one step ahead of the other all the way
+        lines_second.append(str(b))
+        lines_first.append(str(a))
+    lines_second += [str(step) for step in second]
+    assert lines_first == lines_second == LINES
+    assert {k: node.grad for k, node in v.items()} == {k: 2 * g for k, g in ONE_PASS.items()}
+
+
+def test_interleaved_passes_through_a_node_used_twice_add_up():
+    # x gets two contributions from each pass; numbers chosen to be exact in binary.
+    x, w = Value(1.5, label="x"), Value(-0.25, label="w")
+    y = x * x * w + x
+    (dx, dw) = (2 * 1.5 * -0.25 + 1.0, 1.5 * 1.5)
+    x.grad, w.grad = 10.0, 20.0
+    steps = y.backward_steps()
+    next(steps)
+    next(steps)
+    y.backward()
+    walk = list(steps)
+    assert (x.grad, w.grad) == (10.0 + 2 * dx, 20.0 + 2 * dw)
+    assert [s.upstream for s in walk if s.node is x] == [dx]
+
+
+def test_a_failing_walk_takes_back_only_its_own_share():
+    # The walk fails at x ** y (x < 0); what backward() added to x meanwhile stays.
+    x, y = Value(-2.0, label="x"), Value(2.0, label="y")
+    x.grad = 1.0
+    bad = (x**y) * 3 + x
+    steps = bad.backward_steps()
+    next(steps)  # the + node: x.grad += 1
+    assert x.grad == 2.0
+    (x * 5).backward()
+    with pytest.raises(ValueError, match="needs x > 0"):
+        list(steps)
+    assert (x.grad, y.grad, bad.grad) == (6.0, 0.0, 0.0)
+
+
+def test_explain_and_render_backward_between_two_steps_change_no_grad(tmp_path):
+    import io
+
+    from engine import explain
+    from engine.viz import render_backward
+
+    L, v = micrograd_example()
+    steps = L.backward_steps()
+    next(steps)
+    during = {k: node.grad for k, node in v.items()}
+    explain(L, file=io.StringIO())
+    render_backward(L, tmp_path / "frames")
+    assert {k: node.grad for k, node in v.items()} == during
+    assert [str(s) for s in steps] == LINES[1:]
+    assert {k: node.grad for k, node in v.items()} == ONE_PASS

@@ -1,11 +1,13 @@
 """engine.viz: real `dot` renders real SVG, parsed here; frames follow backward; offline player."""
 
+import html
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -277,13 +279,15 @@ PROBE = """<script>
 </body>"""
 
 
-def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
+def probed(folder: Path, probe: str, profile: Path) -> list[str]:
+    """Open folder/index.html with `probe` added in headless Chromium; what the probe recorded.
+
+    The probe script puts its findings, joined by `|`, in the body's `data-probe` attribute.
+    """
     assert shutil.which("chromium"), "./dev test installs Chromium (Debian package chromium)"
-    L, _ = micrograd_example()
-    render_backward(L, tmp_path / "player")
-    page = (tmp_path / "player" / "index.html").read_text(encoding="utf-8")
-    probe = tmp_path / "player" / "probe.html"
-    probe.write_text(page.replace("</body>", PROBE), encoding="utf-8")
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    path = folder / "probe.html"
+    path.write_text(page.replace("</body>", probe), encoding="utf-8")
     # Flags that keep Chromium off the network: the page must work with none.
     offline = [
         "--disable-background-networking",
@@ -291,7 +295,7 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
         "--disable-sync",
         "--disable-quic",
         "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--user-data-dir={profile}",
     ]
     run = subprocess.run(
         [
@@ -302,7 +306,7 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
             *offline,
             "--virtual-time-budget=5000",
             "--dump-dom",
-            probe.as_uri(),
+            path.as_uri(),
         ],
         capture_output=True,
         text=True,
@@ -310,7 +314,13 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
     )
     found = re.search(r'data-probe="([^"]*)"', run.stdout)
     assert found, run.stderr[-2000:]
-    assert found.group(1).split("|") == [
+    return html.unescape(found.group(1)).split("|")
+
+
+def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
+    L, _ = micrograd_example()
+    render_backward(L, tmp_path / "player")
+    assert probed(tmp_path / "player", PROBE, tmp_path / "profile") == [
         "step 2 / 7",
         "step 3 / 7",
         "step 2 / 7",
@@ -318,3 +328,124 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
         "a   dL/da = 6   (leaf)",
         "step 3 / 7 step_002.svg true",  # played from step 1 for 2 s at 0.9 s a step
     ]
+
+
+# ---- labels are text: any string is drawn as its characters and changes nothing else ----
+
+XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
+HOSTILE = [
+    "<h> * <w>",
+    "C:\\data\\",
+    'say "hi"',
+    "back\\slash \\n \\l \\",
+    "two\nlines",
+    "<!--<script>",
+    '"; x -> y [URL="javascript:alert(1)"]; "',
+    "\\N \\G \\E \\L \\H \\T",
+    "&amp; &#92; &lt;b&gt;",
+    "</td></tr></table>>, URL=<javascript:alert(1)",
+]
+
+
+def hostile_graph(label: str):
+    """x * w + 1 with `label` on x: n0 is x, n1 w, n2 the product p, n3 the output."""
+    x, w = Value(1.5, label=label), Value(-2.0, label="w")
+    p = x * w
+    p.label = "p"
+    return p + 1.0
+
+
+def tooltips(svg) -> dict[str, str]:
+    return {
+        title: next(a.get(XLINK_TITLE) for a in g.iter() if a.get(XLINK_TITLE) is not None)
+        for title, g in svg_nodes(svg).items()
+        if re.fullmatch(r"n\d+", title)
+    }
+
+
+@pytest.mark.parametrize("label", HOSTILE)
+def test_any_label_is_drawn_as_its_characters_and_adds_no_node_edge_or_link(label):
+    drawing = draw_dot(hostile_graph(label))
+    svg = drawing.pipe(format="svg")
+    plain = draw_dot(hostile_graph("x"))
+    expected = plain.pipe(format="svg")
+    # dot read the same graph: the same nodes and edges, nothing injected
+    assert set(svg_nodes(svg)) == set(svg_nodes(expected))
+    assert sorted(svg_edges(svg)) == sorted(svg_edges(expected))
+    assert drawing.source.count("\n") == plain.source.count("\n")  # one statement a line
+    # its characters: a line of the box per line of the label, the tooltip whole
+    name_cell = texts(svg_nodes(svg)["n0"])[:-2]
+    assert "\n".join(name_cell) == label
+    assert tooltips(svg) == {"n0": label, "n1": "w", "n2": f"p = {label} * w", "n3": "v3 = p + 1"}
+    tree = ET.fromstring(svg)
+    assert not [k for e in tree.iter() for k in e.attrib if k.endswith("href")]
+
+
+def test_labels_with_characters_no_picture_can_hold_are_drawn_as_their_symbols(tmp_path):
+    # control characters cannot be in an SVG file: they are drawn as ␀, ␉, ...; a lone
+    # surrogate cannot be encoded at all: it is drawn as U+FFFD
+    x = Value(1.0, label="tab\there\x00\x1b\ud800")
+    svg = draw_dot(x * 2).pipe(format="svg")
+    assert texts(svg_nodes(svg)["n0"])[0] == "tab␉here␀␛\ufffd"
+    assert tooltips(svg)["n0"] == "tab␉here␀␛\ufffd"
+    paths = render_backward(x * 2, tmp_path)  # the page embeds the label too
+    page = paths[-1].read_text(encoding="utf-8")
+    data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1))
+    label = x.label
+    assert data["lines"][-1] == f"{label}   dv1/d{label} = 2   (leaf)"
+
+
+PLAYER_PROBE = """<script>
+(function () {
+  const out = [];
+  const text = (id) => document.getElementById(id).textContent;
+  out.push(text("counter"), text("line"), document.title);
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "End"}));
+  out.push(text("counter"), text("line"));
+  setTimeout(function () {
+    const img = document.getElementById("frame");
+    out.push(img.getAttribute("src") + " " + (img.naturalWidth > 0));
+    document.body.setAttribute("data-probe", out.join("|"));
+  }, 500);
+})();
+</script>
+</body>"""
+
+
+def test_no_label_can_blank_the_player_page(tmp_path):
+    L, v = micrograd_example()
+    v["a"].label = "<!--<script>"
+    v["b"].label = "</script><script>document.body.innerHTML = ''</script>"
+    v["c"].label = "C:\\data\\ \u2028"
+    L.label = '<h> * <w> "L"'
+    render_backward(L, tmp_path / "player")
+    lines = [str(step) for step in L.backward_steps()]
+    page = (tmp_path / "player" / "index.html").read_text(encoding="utf-8")
+    script = page[page.index("const DATA") : page.index("</script>")]
+    assert "<" not in script.replace("\\u003c", "")  # data, never markup
+    seen = probed(tmp_path / "player", PLAYER_PROBE, tmp_path / "profile")
+    assert seen == [
+        "step 1 / 7",
+        lines[0],
+        f"backward pass of {L.label} = d * f",
+        "step 7 / 7",
+        lines[-1],
+        "step_006.svg true",
+    ]
+
+
+def test_render_backward_clears_the_temp_files_of_its_own_crashed_writes(tmp_path):
+    out = tmp_path / "frames"
+    L, _ = micrograd_example()
+    render_backward(L, out)
+    # What engine.files.write_atomic leaves when the process dies between write and rename:
+    for name in ("step_003.svg", "index.html", "step_0012.png"):
+        fd, _ = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
+        os.close(fd)
+    paths = render_backward(L, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in paths)
+    # a file of someone else's that only looks a little like ours is still refused
+    (out / ".notes.txt.tmp").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"\.notes\.txt\.tmp"):
+        render_backward(L, out)
+    assert (out / ".notes.txt.tmp").read_text() == "mine"
