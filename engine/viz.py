@@ -12,7 +12,6 @@ the graph and reading `draw_dot(...).source` work without it.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ import graphviz
 
 from engine.files import write_atomic
 from engine.graph import topological_order
+from engine.player import svg_focus, write_player
 from engine.steps import Step, backward_steps, keeping_grads
 from engine.text import define, node_names, number
 from engine.value import Value, operands, to_float
@@ -105,8 +105,9 @@ def render_backward(
     One frame per step (`step_000.svg`, ...), in backward's order: the node being processed is
     amber, the grads it just wrote green. `index.html` plays them from the file system (no
     server, no network) with play/pause, previous/next, a slider and the arrow keys, showing
-    each step's line under the picture. Every `.grad` is left as it was (the frames show this
-    pass alone; call `backward()` to keep gradients).
+    each step's line above the picture, which fits the window and zooms and pans (wheel or
+    +/−, drag, 0 to fit). Every `.grad` is left as it was (the frames show this pass alone;
+    call `backward()` to keep gradients).
 
     `directory` is created if needed. It must be empty or hold only files of an earlier
     `render_backward` (frames and index.html, which are replaced; older frames beyond the new
@@ -124,13 +125,7 @@ def render_backward(
     stale = _previous_output(directory)
     chosen = _params(params)
 
-    frames, lines, visited = [], [], set()
-    with keeping_grads(order), closing(backward_steps(root, gradient)) as steps:
-        for step in steps:
-            visited.add(step.node)
-            drawing = _drawing(order, step.names, root, rankdir, True, chosen, step, visited)
-            frames.append(drawing.pipe(format=format))
-            lines.append(str(step))
+    frames, lines, focus = _frames(order, root, gradient, rankdir, chosen, format)
 
     directory.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames) - 1)))
@@ -142,9 +137,23 @@ def render_backward(
         if path.name not in names and path.name != "index.html":
             path.unlink()
     title = f"backward pass of {define(root, node_names(order))}"
-    page = _player(title, names, lines)
-    written.append(write_atomic(directory / "index.html", page))
+    written.append(write_player(directory, names, lines, title, focus=focus))
     return written
+
+
+def _frames(order, root, gradient, rankdir, params, format) -> tuple[list, list, list]:
+    """One frame per step of the backward pass, its line, and where its node is drawn."""
+    frames, lines, focus, visited = [], [], [], set()
+    index = {node: i for i, node in enumerate(order)}
+    with keeping_grads(order), closing(backward_steps(root, gradient)) as steps:
+        for step in steps:
+            visited.add(step.node)
+            drawing = _drawing(order, step.names, root, rankdir, True, params, step, visited)
+            frames.append(drawing.pipe(format=format))
+            lines.append(str(step))
+            at = f"n{index[step.node]}"
+            focus.append(svg_focus(frames[-1], at) if format == "svg" else None)
+    return frames, lines, focus
 
 
 # ---- building the picture ----
@@ -274,11 +283,3 @@ def _previous_output(directory: Path) -> list[Path]:
             "or new directory (it replaces only its own step_*.svg frames and index.html)"
         )
     return entries
-
-
-def _player(title: str, frames: list[str], lines: list[str]) -> str:
-    """index.html with the frame names and step lines embedded (a file:// page cannot fetch)."""
-    template = (Path(__file__).parent / "player.html").read_text(encoding="utf-8")
-    data = {"title": title, "frames": frames, "lines": lines, "interval": 900}
-    embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    return template.replace("__DATA__", embedded)

@@ -1,5 +1,6 @@
 """engine.viz: real `dot` renders real SVG, parsed here; frames follow backward; offline player."""
 
+import html
 import json
 import os
 import re
@@ -16,6 +17,7 @@ from examples import micrograd_example
 
 import engine
 from engine import Value, topological_order
+from engine.player import player_page
 from engine.text import number
 from engine.viz import CURRENT, LEAF, NEW_GRAD, OUTPUT, PARAM, draw_dot, render_backward
 
@@ -318,3 +320,98 @@ def test_the_player_plays_in_a_real_browser_from_the_file_system(tmp_path):
         "a   dL/da = 6   (leaf)",
         "step 3 / 7 step_002.svg true",  # played from step 1 for 2 s at 0.9 s a step
     ]
+
+
+ZOOM_PROBE = """<script>
+(function () {
+  const out = {};
+  const img = document.getElementById("frame");
+  const view = document.getElementById("view");
+  const key = (k) => document.dispatchEvent(new KeyboardEvent("keydown", {key: k}));
+  const scale = () => Number(/scale\\(([^)]+)\\)/.exec(img.style.transform)[1]);
+  const at = (name) => { out[name] = {t: img.style.transform, s: scale()}; };
+  setTimeout(function () {
+    at("fit");
+    out.view = [view.clientWidth, view.clientHeight];
+    out.natural = [img.naturalWidth, img.naturalHeight];
+    const box = view.getBoundingClientRect();
+    view.dispatchEvent(new WheelEvent("wheel", {deltaY: -200, bubbles: true, cancelable: true,
+      clientX: box.left + 50, clientY: box.top + 40}));
+    at("wheel");
+    key("+"); at("plus");
+    key("-"); key("-"); at("minus");
+    const drag = (type, x, y) => view.dispatchEvent(new PointerEvent(type,
+      {clientX: x, clientY: y, bubbles: true, pointerId: 1}));
+    drag("pointerdown", 300, 300); drag("pointermove", 340, 270); drag("pointerup", 340, 270);
+    at("dragged");
+    key("ArrowRight");
+    setTimeout(function () {
+      at("stepped");
+      out.counter = document.getElementById("counter").textContent;
+      out.src = img.getAttribute("src");
+      key("0"); at("refit");
+      document.body.setAttribute("data-probe", JSON.stringify(out));
+    }, 800);
+  }, 1500);
+})();
+</script>
+</body>"""
+
+
+def run_probe(page: Path, probe: str, tmp_path: Path) -> dict:
+    """Open `page` with `probe` in headless Chromium; what the probe put in data-probe."""
+    assert shutil.which("chromium"), "./dev test installs Chromium (Debian package chromium)"
+    probed = page.with_name("probe.html")
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    run = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,900",
+            "--virtual-time-budget=6000",
+            "--dump-dom",
+            probed.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r'data-probe="([^"]*)"', run.stdout)
+    assert found, run.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_the_player_fits_zooms_and_pans_and_keeps_the_view_while_stepping(tmp_path):
+    L, _ = micrograd_example()
+    render_backward(L, tmp_path / "player")
+    out = run_probe(tmp_path / "player" / "index.html", ZOOM_PROBE, tmp_path)
+    # fitted: the frame fills the view's width or its height, not a strip of it
+    (vw, vh), (w, h) = out["view"], out["natural"]
+    fit = out["fit"]["s"]
+    assert vw > 600 and vh > 300
+    assert min(abs(w * fit - vw), abs(h * fit - vh)) < 1 or fit == 2
+    assert out["wheel"]["s"] > fit  # the wheel zooms in where it points
+    assert out["plus"]["s"] == pytest.approx(out["wheel"]["s"] * 1.25, rel=1e-4)
+    assert out["minus"]["s"] == pytest.approx(out["plus"]["s"] / 1.25**2, rel=1e-4)
+    assert out["dragged"]["s"] == out["minus"]["s"] and out["dragged"]["t"] != out["minus"]["t"]
+    # a step shows the next frame with the zoom and pan as they were
+    assert out["counter"] == "step 2 / 7" and out["src"] == "step_001.svg"
+    assert out["stepped"]["t"] == out["dragged"]["t"]
+    assert out["refit"] == out["fit"]  # 0 fits again
+
+
+def test_the_players_data_cannot_end_its_script(tmp_path):
+    page = player_page("</script><b>", ["a.svg"], ["<!-- x < y"])
+    embedded = re.search(r"const DATA = (.*);\n", page).group(1)
+    assert "<" not in embedded  # no data can close the script or open a comment
+    data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1))
+    assert data["title"] == "</script><b>" and data["lines"] == ["<!-- x < y"]
+    with pytest.raises(ValueError, match=r"one line \(and focus\) per frame"):
+        player_page("t", ["a.svg", "b.svg"], ["one"])
