@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 
@@ -78,16 +78,25 @@ def draw_dot(
     show_grad: bool = True,
     max_nodes: int | None = MAX_NODES,
     params: Iterable[Value] | None = None,
+    group: Callable[[Value], str | None] | None = None,
 ) -> graphviz.Digraph:
     """The graph that computed `root`, as a `graphviz.Digraph` (shows itself in Jupyter).
 
     Boxes are Values (name, data, grad), circles the ops, grey numbers the constants; edges go
     from operands to results. `params` (e.g. `model.parameters()`) are coloured apart from
     other leaves. A graph of more than `max_nodes` Values is refused with a ValueError that
-    says its size and what to do (draw a part, or raise `max_nodes`; `None` means no limit),
-    because past a few hundred boxes the picture can no longer be read and `dot` gets slow.
+    says its size and what to do (draw a part, group it, or raise `max_nodes`; `None` means no
+    limit), because past a few hundred boxes the picture can no longer be read and `dot` gets
+    slow. `group` (e.g. `nn.viz.by_neuron`) maps a Value to a group name, or None to draw it
+    as it is: each group is drawn as one box, and `max_nodes` counts boxes (see engine.groups).
     """
-    order = _checked(root, rankdir, show_grad, max_nodes)
+    order = _checked(root, rankdir, show_grad, max_nodes, group)
+    if group is not None:
+        from engine.groups import draw_collapsed  # here, not at the top: groups imports viz
+
+        c = _collapsed(order, group, max_nodes)
+        grads = {node: node.grad for node in order} if show_grad else None
+        return draw_collapsed(c, root, rankdir, _params(params), grads)
     return _drawing(order, node_names(order), root, rankdir, show_grad, _params(params))
 
 
@@ -99,6 +108,7 @@ def render_backward(
     rankdir: str = "LR",
     max_nodes: int | None = MAX_NODES,
     params: Iterable[Value] | None = None,
+    group: Callable[[Value], str | None] | None = None,
 ) -> list[Path]:
     """Draw every step of `root`'s backward pass into `directory`, plus an `index.html` player.
 
@@ -107,14 +117,15 @@ def render_backward(
     server, no network) with play/pause, previous/next, a slider and the arrow keys, showing
     each step's line above the picture, which fits the window and zooms and pans (wheel or
     +/−, drag, 0 to fit). Every `.grad` is left as it was (the frames show this pass alone;
-    call `backward()` to keep gradients).
+    call `backward()` to keep gradients). With `group` (as in `draw_dot`) each group is one
+    box, and the steps of one box that follow each other are one frame.
 
     `directory` is created if needed. It must be empty or hold only files of an earlier
     `render_backward` (frames and index.html, which are replaced; older frames beyond the new
     count are removed); anything else there makes it refuse with FileExistsError, so nothing
     of yours is overwritten. Returns the paths written, frames first, index.html last.
     """
-    order = _checked(root, rankdir, True, max_nodes)
+    order = _checked(root, rankdir, True, max_nodes, group)
     if not isinstance(format, str) or format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
     if not isinstance(directory, (str, os.PathLike)):
@@ -125,7 +136,13 @@ def render_backward(
     stale = _previous_output(directory)
     chosen = _params(params)
 
-    frames, lines, focus = _frames(order, root, gradient, rankdir, chosen, format)
+    if group is not None:
+        from engine.groups import collapsed_frames  # here, not at the top: groups imports viz
+
+        c = _collapsed(order, group, max_nodes)
+        frames, lines, focus = collapsed_frames(root, c, gradient, rankdir, chosen, format)
+    else:
+        frames, lines, focus = _frames(order, root, gradient, rankdir, chosen, format)
 
     directory.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames) - 1)))
@@ -233,7 +250,7 @@ def _drawing(
     return g
 
 
-def _checked(root, rankdir, show_grad, max_nodes) -> list[Value]:
+def _checked(root, rankdir, show_grad, max_nodes, group=None) -> list[Value]:
     if type(root) is not Value:
         raise TypeError(f"root must be a Value, not {type(root).__name__}")
     if rankdir not in RANKDIRS:
@@ -243,13 +260,29 @@ def _checked(root, rankdir, show_grad, max_nodes) -> list[Value]:
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
     order = topological_order(root)
-    if max_nodes is not None and len(order) > max_nodes:
+    if group is None and max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
             f"this graph has {len(order)} Values, more than max_nodes={max_nodes}: too many boxes "
             "to read, and slow to lay out. Draw a smaller part (one neuron's output, or the loss "
-            f"of a single example), or pass max_nodes={len(order)} (or None) to draw it anyway."
+            "of a single example), or pass group=nn.viz.by_neuron to draw one box per neuron, "
+            f"or pass max_nodes={len(order)} (or None) to draw it anyway."
         )
     return order
+
+
+def _collapsed(order, group, max_nodes):
+    """The graph with its groups collapsed (engine.groups), refused past `max_nodes` boxes."""
+    from engine.groups import check_grouping, collapse
+
+    check_grouping(group)
+    c = collapse(order, group)
+    if max_nodes is not None and c.boxes > max_nodes:
+        raise ValueError(
+            f"grouped, this graph still has {c.boxes} boxes ({len(order)} Values), more than "
+            f"max_nodes={max_nodes}: group more of it (e.g. nn.viz.by_layer), draw a smaller "
+            f"part, or pass max_nodes={c.boxes} (or None) to draw it anyway."
+        )
+    return c
 
 
 def _params(params) -> set:
