@@ -14,7 +14,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_chain_rule", "02_gradient_descent", "03_training_an_mlp", "04_losses", "05_real_data"]
+NAMES = [
+    "01_chain_rule",
+    "02_gradient_descent",
+    "03_training_an_mlp",
+    "04_losses",
+    "05_real_data",
+]
 
 
 def _load_build():
@@ -90,8 +96,15 @@ def claims_03(nb, text):
     assert "same losses as the plain loop: True" in text
     assert "same weights: True" in text
     assert number_after("final training accuracy", text) == 100
+    # two frames of one example's backward pass, one box per neuron, then draw_network
     frames = pictures(nb, "image/svg+xml")
-    assert len(frames) == 2 and all("<svg" in svg for svg in frames)
+    assert len(frames) == 3 and all("<svg" in svg for svg in frames)
+    assert "L2.N15" in frames[0] and "19 Values" in frames[0]
+    for svg in frames:  # readable in a notebook column: no text under 10 pt, no shrinking
+        width = float(re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1))
+        assert width <= 900
+        assert min(float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)) >= 10
+    assert "1  loss = mean([v16])" in text and not re.search(r"loss = v\d+ / 1", text)
 
 
 def claims_04(nb, text):
