@@ -20,6 +20,7 @@ NAMES = [
     "03_training_an_mlp",
     "04_losses",
     "05_real_data",
+    "06_common_mistakes",
 ]
 
 
@@ -117,6 +118,22 @@ def claims_04(nb, text):
 def claims_05(nb, text):
     assert number_after("test accuracy:", text) >= 0.9
     assert number_after("training accuracy", text) >= 0.9
+
+
+def claims_06(nb, text):
+    # each mistake is caught by a number, next to the right version
+    assert number_after("recursive, no topological order: dc/da =", text) == 6
+    assert number_after("in topological order:            dc/da =", text) == 4
+    assert number_after("finite differences:               dc/da =", text) == 4
+    assert "gradcheck of the engine's backward: True" in text
+    assert number_after("grad = ...:          df/dx =", text) == 3
+    assert number_after("grad += ...:         df/dx =", text) == 7
+    assert "L2.N0.b.grad == dL/dL2.N0.b: True" in text
+    assert number_after("without", text) > number_after("with zero_grad", text)
+    exploded = re.search(r"lr = 2\.0: loss [\d.]+ -> ([\d.e+]+)", text)
+    assert exploded and float(exploded.group(1)) > 100
+    assert number_after("lr = 0.2: loss 2.403 ->", text) < 1
+    assert len(pictures(nb, "image/png")) == 2  # the two loss curves
 
 
 CLAIMS = {name: globals()[f"claims_{name[:2]}"] for name in NAMES}
