@@ -240,6 +240,8 @@ def test_make_figures_draws_the_docs_with_the_projects_own_code(tmp_path):
     assert ["a", "data 2", "grad 6"] in [texts(g) for g in nodes.values()]
     assert (tmp_path / "backward" / "index.html").exists()
     assert len(list((tmp_path / "backward").glob("step_*.svg"))) == 7
+    network = svg_nodes((tmp_path / "network.svg").read_bytes())
+    assert {"x0", "x1", "l1n0", "l2n15", "l3n0"} <= set(network)
 
 
 def test_names_in_pictures_are_the_names_in_steps():
