@@ -25,6 +25,7 @@ from engine.graph import operands
 from engine.text import number
 from engine.viz import Drawing
 from nn.checks import check_number, is_sequence
+from nn.module import Module
 
 # A neuron's own labels: its output 'L1.N3', its weights 'L1.N3.w0', ... and its bias 'L1.N3.b'.
 _NEURON = re.compile(r"^((L\d+)\.N\d+)(?:\.(?:w\d+|b))?$")
@@ -60,19 +61,21 @@ def _neuron(value: Value) -> re.Match | None:
 
 POSITIVE, NEGATIVE = "#0877bd", "#e8700f"  # TensorFlow Playground's blue and orange
 MAX_INPUTS = 16  # more inputs than this are drawn as one grid ("image") node
-_COLUMN = 3.2  # inches between the centres of two columns
-_ROW = 0.82  # inches between the centres of two neurons of a column
-_FONT = "11"
 # The player's legend for pictures of draw_network (see engine.player).
 NETWORK_LEGEND = (
     (POSITIVE, "weight > 0 (edge), output > 0 (neuron)"),
     (NEGATIVE, "weight < 0, output < 0"),
     ("#ffffff", "output 0 (a relu that is off)"),
 )
+_COLUMN = 3.2  # inches between the centres of two columns
+_ROW = 0.82  # inches between the centres of two neurons of a column
+_FONT = "11"  # points; the titles are 12, nothing is smaller
 _WIDTH = 150  # points: every neuron's box is at least this wide, so columns line up
 
 
-def draw_network(model, x: Sequence[float] | None = None, note: str = "") -> graphviz.Digraph:
+def draw_network(
+    model: Module, x: Sequence[float] | None = None, note: str = ""
+) -> graphviz.Digraph:
     """An MLP as people draw it: inputs on the left, a node per neuron, an edge per weight.
 
     Edges are blue for w > 0 and orange for w < 0 (TensorFlow Playground's colours), as wide
@@ -179,11 +182,11 @@ def _outputs(layers: list[list], xs: list[float]) -> list[list[float]]:
     return outs
 
 
-def _tint(value: float, scale: float, colour_pos=POSITIVE, colour_neg=NEGATIVE) -> str:
+def _tint(value: float, scale: float) -> str:
     """White for 0, up to a light blue (> 0) or orange (< 0) as |value| reaches `scale`."""
     if not value or not scale or not math.isfinite(value):
         return "#ffffff"
-    colour = colour_pos if value > 0 else colour_neg
+    colour = POSITIVE if value > 0 else NEGATIVE
     t = 0.45 * min(1.0, abs(value) / scale)
     rgb = [int(colour[k : k + 2], 16) for k in (1, 3, 5)]
     return "#" + "".join(f"{round(255 + (c - 255) * t):02x}" for c in rgb)
@@ -231,7 +234,7 @@ def _grid_label(n: int, xs: list[float] | None) -> str:
 
 def _neuron_label(neuron, name: str, value: float | None, scale: float) -> str:
     """Name (and output for x), bias (and its grad), and the largest weight grad if any."""
-    rows = [f"<b>{html.escape(name)}</b>" + (f"  out {number(value)}" if value is not None else "")]
+    rows = [f"<b>{_text(name)}</b>" + (f"  out {number(value)}" if value is not None else "")]
     bias = f"b {number(neuron.b.data)}"
     if neuron.b.grad != 0.0:
         bias += f" · grad {number(neuron.b.grad)}"
@@ -240,6 +243,21 @@ def _neuron_label(neuron, name: str, value: float | None, scale: float) -> str:
     if neuron.w[k].grad != 0.0:
         rows.append(f"w{k} grad {number(neuron.w[k].grad)} (largest)")
     return _table(rows, _tint(value, scale) if value is not None else "#ffffff", _WIDTH)
+
+
+def _text(text: str) -> str:
+    """`text` in an HTML-like label, shown as its characters (dot expands a single \\)."""
+    return html.escape(text).replace("\\", "\\\\")
+
+
+def _width(value: float, largest: float) -> str:
+    """An edge's penwidth: 0.4 to 4 points as |value| goes from 0 to `largest`."""
+    share = abs(value) / largest if math.isfinite(value) else 1.0
+    return f"{0.4 + 3.6 * min(share, 1.0):.2f}"
+
+
+def _largest(values) -> float:
+    return max((abs(v) for v in values if math.isfinite(v)), default=0.0) or 1.0
 
 
 def _table(rows: list[str], fill: str, width: int = 0) -> str:
@@ -271,7 +289,7 @@ def _edges(g, sources, targets, layer, inputs, grads_on: bool) -> None:
     if sources == ["x"]:
         _grid_edges(g, targets, layer, inputs, grads_on)
         return
-    largest = max(abs(w.data) for n in layer for w in n.w) or 1.0
+    largest = _largest(w.data for n in layer for w in n.w)
     for key, neuron in zip(targets, layer):
         for source, w in zip(sources, neuron.w):
             faint = grads_on and w.grad == 0.0
@@ -279,14 +297,14 @@ def _edges(g, sources, targets, layer, inputs, grads_on: bool) -> None:
                 source,
                 key,
                 color=_colour(w.data, faint),
-                penwidth=f"{0.4 + 3.6 * abs(w.data) / largest:.2f}",
+                penwidth=_width(w.data, largest),
                 tooltip=_tip([f"{w.label or 'w'} = {number(w.data)}, grad {number(w.grad)}"]),
             )
 
 
 def _grid_edges(g, targets, layer, inputs, grads_on: bool) -> None:
     means = [math.fsum(abs(w.data) for w in n.w) / len(n.w) for n in layer]
-    largest = max(means) or 1.0
+    largest = _largest(means)
     for key, neuron, mean in zip(targets, layer, means):
         ws = [w.data for w in neuron.w]
         signal = math.fsum(w * x for w, x in zip(ws, inputs)) if inputs else math.fsum(ws)
@@ -301,7 +319,7 @@ def _grid_edges(g, targets, layer, inputs, grads_on: bool) -> None:
             "x",
             key,
             color=_colour(signal, faint),
-            penwidth=f"{0.4 + 3.6 * mean / largest:.2f}",
+            penwidth=_width(mean, largest),
             tooltip=_tip(lines),
         )
 

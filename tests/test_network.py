@@ -140,6 +140,15 @@ def test_what_is_not_an_nn_model_or_a_wrong_x_gets_a_clear_error():
 
 def test_labels_are_drawn_as_text():
     model = MLP(2, [1], seed=0)
-    model.layers[0].neurons[0].name = '<b>&"x"'
+    model.layers[0].neurons[0].name = '<b>&"x"\\N'
     svg = draw_network(model).pipe(format="svg")
-    assert words(svg_nodes(svg)["l1n0"]).startswith('<b>&"x"')
+    assert words(svg_nodes(svg)["l1n0"]).startswith('<b>&"x"\\N b ')
+
+
+def test_a_weight_that_is_not_finite_is_drawn_at_full_width():
+    model = MLP(2, [2, 1], seed=0)
+    model.layers[0].neurons[1].w[0].data = float("inf")
+    svg = draw_network(model).pipe(format="svg")
+    edges = svg_edges(svg)
+    assert stroke(edges["x0->l1n1"])[1] == 4.0
+    assert 0.4 <= stroke(edges["x1->l1n1"])[1] <= 4.0
