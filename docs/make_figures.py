@@ -4,6 +4,8 @@
 - neuron.svg: one tanh neuron, tanh(w·x + b), with its parameters coloured as parameters.
 - backward/: every step of the example's backward pass and a player (`backward/index.html`),
   drawn by `engine.viz.render_backward`.
+- network.svg: the demo's network (2-16-16-1, before training) after one example's backward
+  pass, drawn by `nn.viz.draw_network`.
 - decision_boundary.png, loss.png: the main job, `gradstep train` with no flags.
 """
 
@@ -52,8 +54,23 @@ def main(directory: Path) -> list[Path]:
         Path(draw_dot(out, params=params).render(outfile=directory / "neuron.svg", cleanup=True))
     )
     written += render_backward(example(), directory / "backward")
+    written.append(network(directory / "network.svg"))
     written += main_job(directory)
     return written
+
+
+def network(path: Path) -> Path:
+    """The demo's MLP as it starts, after the backward pass of the first example's loss."""
+    from nn import MLP, losses
+    from nn.data import make_moons
+    from nn.viz import draw_network
+
+    X, y = make_moons(100, noise=0.1, seed=1337)
+    model = MLP(2, [16, 16, 1], init="micrograd", seed=1337)
+    loss = losses.hinge([model(X[0])], [2 * y[0] - 1])
+    loss.backward()
+    note = f"after the backward pass of example 0's hinge loss, {loss.data:.4g}"
+    return Path(draw_network(model, X[0], note).render(outfile=path, cleanup=True))
 
 
 def main_job(directory: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from engine.backprop import grads_lock, local_grads
 from engine.graph import topological_order
-from engine.text import define, elide, factor, node_names, number
+from engine.text import define, elide, factor, no_op, node_names, number, passes_on
 from engine.value import Value, to_float
 
 
@@ -53,6 +53,10 @@ class Step:
             return f"{head}   (leaf)"
         if not self.contributions:
             return f"{head}   (only constants: nothing to send back)"
+        if len(self.contributions) == 1 and passes_on(self.node) is not None:
+            c = self.contributions[0]  # local 1: say so rather than multiply by it
+            sent = f"{name(c.parent)}.grad += {number(c.amount)}"
+            return f"{head}  →  {sent}   ({no_op(self.node)}: passes its grad on unchanged)"
         up = factor(self.upstream)
         sends = [
             f"{name(c.parent)}.grad += {factor(c.local)}·{up} = {number(c.amount)}"

@@ -86,3 +86,44 @@ def factor(x: float) -> str:
     """`number(x)`, in parentheses when negative, so that `(-3)·(-2)` reads as a product."""
     text = number(x)
     return f"({text})" if text.startswith("-") else text
+
+
+def passes_on(node: Value) -> Value | None:
+    """The operand a no-op node passes on unchanged (a sum of one term, x / 1, x * 1), else None.
+
+    Such a node has its operand's data and a local derivative of exactly 1, so a row or a line
+    can name the operand instead (`explain` does) or say the node changes nothing (steps do).
+    """
+    xs = operands(node)
+    op = node.op
+    if op == "sum" and len(xs) == 1 and type(xs[0]) is Value:
+        return xs[0]
+    if op not in ("/", "*") or len(xs) != 2:
+        return None
+    a, b = xs
+    if type(a) is Value and type(b) is not Value and b == 1.0:
+        return a
+    if op == "*" and type(b) is Value and type(a) is not Value and a == 1.0:
+        return b
+    return None
+
+
+def mean_terms(node: Value) -> tuple[Value, tuple] | None:
+    """(the sum, its terms) when `node` is sum(terms) / len(terms), a mean; else None."""
+    xs = operands(node)
+    if node.op != "/" or len(xs) != 2 or type(xs[0]) is not Value or type(xs[1]) is Value:
+        return None
+    total, n = xs
+    terms = operands(total)
+    if total.op != "sum" or total.label or len(terms) != n:
+        return None
+    return total, terms
+
+
+def no_op(node: Value) -> str:
+    """What a node of `passes_on` is, in words: 'a sum of one term', 'the mean of one term'..."""
+    if node.op == "sum":
+        return "a sum of one term"
+    if node.op == "/":
+        return "the mean of one term" if mean_terms(node) else "÷ 1"
+    return "× 1"

@@ -12,10 +12,9 @@ the graph and reading `draw_dot(...).source` work without it.
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import graphviz
 
 from engine.files import write_atomic
 from engine.graph import topological_order
+from engine.player import svg_focus, write_player
 from engine.steps import Step, steps_of
 from engine.text import define, node_names, number
 from engine.value import Value, operands, to_float
@@ -84,17 +84,25 @@ def draw_dot(
     show_grad: bool = True,
     max_nodes: int | None = MAX_NODES,
     params: Iterable[Value] | None = None,
+    group: Callable[[Value], str | None] | None = None,
 ) -> graphviz.Digraph:
     """The graph that computed `root`, as a `graphviz.Digraph` (shows itself in Jupyter).
 
     Boxes are Values (name, data, grad), circles the ops, grey numbers the constants; edges go
     from operands to results. `params` (e.g. `model.parameters()`) are coloured apart from
     other leaves. A graph of more than `max_nodes` Values is refused with a ValueError that
-    says its size and what to do (draw a part, or raise `max_nodes`; `None` means no limit),
-    because past a few hundred boxes the picture can no longer be read and `dot` gets slow.
+    says its size and what to do (draw a part, group it, or raise `max_nodes`; `None` means no
+    limit), because past a few hundred boxes the picture can no longer be read and `dot` gets
+    slow. `group` (e.g. `nn.viz.by_neuron`) maps a Value to a group name, or None to draw it
+    as it is: each group is drawn as one box, and `max_nodes` counts boxes (see engine.groups).
     """
-    order = _checked(root, rankdir, show_grad, max_nodes)
+    order = _checked(root, rankdir, show_grad, max_nodes, group)
     grads = {node: node.grad for node in order} if show_grad else None
+    if group is not None:
+        from engine.groups import draw_collapsed  # here, not at the top: groups imports viz
+
+        c = _collapsed(order, group, max_nodes)
+        return draw_collapsed(c, root, rankdir, _params(params), grads)
     return _drawing(order, node_names(order), root, rankdir, _params(params), grads=grads)
 
 
@@ -106,14 +114,17 @@ def render_backward(
     rankdir: str = "LR",
     max_nodes: int | None = MAX_NODES,
     params: Iterable[Value] | None = None,
+    group: Callable[[Value], str | None] | None = None,
 ) -> list[Path]:
     """Draw every step of `root`'s backward pass into `directory`, plus an `index.html` player.
 
     One frame per step (`step_000.svg`, ...), in backward's order: the node being processed is
     amber, the grads it just wrote green. `index.html` plays them from the file system (no
     server, no network) with play/pause, previous/next, a slider and the arrow keys, showing
-    each step's line under the picture. No `.grad` is touched (the frames show this pass
-    alone; call `backward()` to keep gradients).
+    each step's line above the picture, which fits the window and zooms and pans (wheel or
+    +/−, drag, 0 to fit). No `.grad` is touched (the frames show this pass alone; call
+    `backward()` to keep gradients). With `group` (as in `draw_dot`) each group is one box,
+    and the steps of one box that follow each other are one frame.
 
     `directory` is created if needed. It must be empty or hold only files of an earlier
     `render_backward` (frames and index.html, which are replaced; older frames beyond the new
@@ -121,7 +132,7 @@ def render_backward(
     makes it refuse with FileExistsError, so nothing of yours is overwritten. Returns the paths
     written, frames first, index.html last.
     """
-    order = _checked(root, rankdir, True, max_nodes)
+    order = _checked(root, rankdir, True, max_nodes, group)
     if not isinstance(format, str) or format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
     if not isinstance(directory, (str, os.PathLike)):
@@ -132,15 +143,13 @@ def render_backward(
     stale = _previous_output(directory)
     chosen = _params(params)
 
-    frames, lines, visited, grads = [], [], set(), {root: gradient}  # this pass's grads so far
-    with closing(steps_of(root, gradient)) as steps:
-        for step in steps:
-            visited.add(step.node)
-            for c in step.contributions:
-                grads[c.parent] = grads.get(c.parent, 0.0) + c.amount
-            drawing = _drawing(order, step.names, root, rankdir, chosen, step, visited, grads)
-            frames.append(drawing.pipe(format=format))
-            lines.append(str(step))
+    if group is not None:
+        from engine.groups import collapsed_frames  # here, not at the top: groups imports viz
+
+        c = _collapsed(order, group, max_nodes)
+        frames, lines, focus = collapsed_frames(root, c, gradient, rankdir, chosen, format)
+    else:
+        frames, lines, focus = _frames(order, root, gradient, rankdir, chosen, format)
 
     directory.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames) - 1)))
@@ -152,9 +161,26 @@ def render_backward(
         if path.name not in names and path.name != "index.html":
             path.unlink()
     title = f"backward pass of {define(root, node_names(order))}"
-    page = _player(title, names, lines)
-    written.append(write_atomic(directory / "index.html", page))
+    written.append(write_player(directory, names, lines, title, focus=focus))
     return written
+
+
+def _frames(order, root, gradient, rankdir, params, format) -> tuple[list, list, list]:
+    """One frame per step of the backward pass, its line, and where its node is drawn."""
+    frames, lines, focus, visited = [], [], [], set()
+    grads = {root: gradient}  # this pass's grads so far
+    index = {node: i for i, node in enumerate(order)}
+    with closing(steps_of(root, gradient)) as steps:
+        for step in steps:
+            visited.add(step.node)
+            for c in step.contributions:
+                grads[c.parent] = grads.get(c.parent, 0.0) + c.amount
+            drawing = _drawing(order, step.names, root, rankdir, params, step, visited, grads)
+            frames.append(drawing.pipe(format=format))
+            lines.append(str(step))
+            at = f"n{index[step.node]}"
+            focus.append(svg_focus(frames[-1], at) if format == "svg" else None)
+    return frames, lines, focus
 
 
 # ---- building the picture ----
@@ -192,7 +218,7 @@ def _drawing(
             else PLAIN
         )
         cells = [
-            f"<td>{_html_text(names[node])}</td>",
+            f"<td>{html_text(names[node])}</td>",
             f"<td {_CELL}>data {number(node.data)}</td>",
         ]
         if grads is not None:
@@ -207,7 +233,7 @@ def _drawing(
             '<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
             f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>'
         )
-        g.node(f"n{i}", label, shape="plain", tooltip=_quoted_text(define(node, names)))
+        g.node(f"n{i}", label, shape="plain", tooltip=quoted_text(define(node, names)))
         if not node.op:
             continue
         op = f"n{i}op"
@@ -235,7 +261,7 @@ def _drawing(
     return g
 
 
-def _checked(root, rankdir, show_grad, max_nodes) -> list[Value]:
+def _checked(root, rankdir, show_grad, max_nodes, group=None) -> list[Value]:
     if type(root) is not Value:
         raise TypeError(f"root must be a Value, not {type(root).__name__}")
     if rankdir not in RANKDIRS:
@@ -245,13 +271,29 @@ def _checked(root, rankdir, show_grad, max_nodes) -> list[Value]:
     if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
         raise ValueError(f"max_nodes must be a positive int or None, not {max_nodes!r}")
     order = topological_order(root)
-    if max_nodes is not None and len(order) > max_nodes:
+    if group is None and max_nodes is not None and len(order) > max_nodes:
         raise ValueError(
             f"this graph has {len(order)} Values, more than max_nodes={max_nodes}: too many boxes "
             "to read, and slow to lay out. Draw a smaller part (one neuron's output, or the loss "
-            f"of a single example), or pass max_nodes={len(order)} (or None) to draw it anyway."
+            "of a single example), or pass group=nn.viz.by_neuron to draw one box per neuron, "
+            f"or pass max_nodes={len(order)} (or None) to draw it anyway."
         )
     return order
+
+
+def _collapsed(order, group, max_nodes):
+    """The graph with its groups collapsed (engine.groups), refused past `max_nodes` boxes."""
+    from engine.groups import check_grouping, collapse
+
+    check_grouping(group)
+    c = collapse(order, group)
+    if max_nodes is not None and c.boxes > max_nodes:
+        raise ValueError(
+            f"grouped, this graph still has {c.boxes} boxes ({len(order)} Values), more than "
+            f"max_nodes={max_nodes}: group more of it (e.g. nn.viz.by_layer), draw a smaller "
+            f"part, or pass max_nodes={c.boxes} (or None) to draw it anyway."
+        )
+    return c
 
 
 def _params(params) -> set:
@@ -267,14 +309,14 @@ def _params(params) -> set:
     return chosen
 
 
-def _html_text(text: str) -> str:
+def html_text(text: str) -> str:
     """`text` as the content of a cell of an HTML-like label: shown as its characters."""
     text = html.escape(text.translate(_SHOWABLE))
     # dot expands \N, \G and \\ even here, after decoding entities: a backslash must be doubled.
     return text.replace("\\", "\\\\").replace("\n", "<br/>")
 
 
-def _quoted_text(text: str) -> str:
+def quoted_text(text: str) -> str:
     """`text` as a quoted attribute (a tooltip): shown as its characters, never ending the quote.
 
     Quotes and XML's characters go as character references. A tooltip is unescaped twice
@@ -311,13 +353,3 @@ def _previous_output(directory: Path) -> list[Path]:
     for path in leftovers:  # the temp file of a write of ours that crashed: never a whole file
         path.unlink(missing_ok=True)
     return ours
-
-
-def _player(title: str, frames: list[str], lines: list[str]) -> str:
-    """index.html with the frame names and step lines embedded (a file:// page cannot fetch)."""
-    template = (Path(__file__).parent / "player.html").read_text(encoding="utf-8")
-    data = {"title": title, "frames": frames, "lines": lines, "interval": 900}
-    # Data, never markup: with every `<` escaped, no label can end the script or open a comment
-    # (`<!--<script>` would swallow the page); ASCII also escapes U+2028 and lone surrogates.
-    embedded = json.dumps(data, ensure_ascii=True).replace("<", "\\u003c")
-    return template.replace("__DATA__", embedded)

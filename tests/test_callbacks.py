@@ -1,17 +1,27 @@
 """Callbacks: early stopping by the numbers, a real tqdm bar, and real Graphviz SVG frames."""
 
 import io
+import json
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from svg import caption, svg_nodes, texts
 
 import engine
 import nn
 from engine.text import number
 from nn.data import make_moons, make_xor
 from nn.train import FitState, Objective, fit
-from nn.train.callbacks import EarlyStopping, ProgressBar, RenderGraphs, render_sample_graph
+from nn.train.callbacks import (
+    EarlyStopping,
+    ProgressBar,
+    RenderGraphs,
+    RenderNetwork,
+    render_sample_graph,
+    render_sample_network,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -74,13 +84,59 @@ def test_render_graphs_writes_an_svg_every_k_steps(tmp_path):
     X, y = make_moons(n_samples=20, seed=0)
     model = nn.MLP(2, [4, 4, 1], seed=0)
     renderer = RenderGraphs(tmp_path / "frames", every=2, sample=3)
-    fit(model, X, y, loss="hinge", steps=5, callbacks=[renderer], progress=False)
+    history = fit(model, X, y, loss="hinge", steps=5, callbacks=[renderer], progress=False)
     names = sorted(os.listdir(tmp_path / "frames"))
-    assert names == ["step_0000.svg", "step_0002.svg", "step_0004.svg"]
-    assert renderer.written == [str(tmp_path / "frames" / n) for n in names]
+    assert names == ["index.html", "step_0000.svg", "step_0002.svg", "step_0004.svg"]
+    assert renderer.written == [str(tmp_path / "frames" / n) for n in names[1:]]
+    data = player_data(tmp_path / "frames" / "index.html")  # the player, next to its frames
+    assert data["frames"] == names[1:]
+    assert data["lines"][1].startswith(f"after step 2, loss {history.loss[2]:.6g}, accuracy ")
     texts = " ".join(_texts(tmp_path / "frames" / "step_0004.svg"))
     # the boxes of a neuron, a weight and the gradients of the one-sample graph
     assert "L1.N0" in texts and "L3.N0.w0" in texts and "grad" in texts
+
+
+def player_data(path) -> dict:
+    page = path.read_text(encoding="utf-8")
+    return json.loads(re.search(r"const DATA = (.*);\n", page).group(1))
+
+
+def test_render_network_plays_the_network_learning(tmp_path):
+    X, y = make_moons(n_samples=20, seed=0)
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    renderer = RenderNetwork(tmp_path / "graphs", every=3, sample=1)
+    fit(model, X, y, loss="hinge", steps=7, callbacks=[renderer], progress=False)
+    names = sorted(os.listdir(tmp_path / "graphs"))
+    assert names == ["index.html", "step_0000.svg", "step_0003.svg", "step_0006.svg"]
+    data = player_data(tmp_path / "graphs" / "index.html")
+    assert data["frames"] == names[1:] and len(data["lines"]) == 3
+    assert data["title"] == "the network learning: sample 1, every 3 steps"
+    svg = (tmp_path / "graphs" / "step_0006.svg").read_bytes()
+    nodes = svg_nodes(svg)
+    assert {"x0", "x1", "l1n0", "l2n3", "l3n0"} <= set(nodes)
+    text = caption(svg)
+    assert f"MLP 2-4-4-1 for x = [{number(X[1][0])}, {number(X[1][1])}]" in text
+    assert "after the backward pass of sample 1's loss" in text
+
+
+def test_the_network_picture_of_a_sample_shows_its_gradients_and_puts_grads_back(tmp_path):
+    X, y = make_xor(n_samples=8, seed=0)
+    model = nn.MLP(2, [3, 1], seed=0)
+    for p in model.parameters():
+        p.grad = 0.25
+    target = 1.0 if y[5] else -1.0
+    path = render_sample_network(
+        model, lambda i, skip: nn.losses.hinge([model(X[i])], [target]), X[5], 5, tmp_path / "n.svg"
+    )
+    assert all(p.grad == 0.25 for p in model.parameters())
+    loss = nn.losses.hinge([model(X[5])], [target])
+    for p in model.parameters():
+        p.grad = 0.0
+    loss.backward()
+    shown = " ".join(" ".join(texts(g)) for g in svg_nodes(open(path, "rb").read()).values())
+    bias = model.layers[1].neurons[0].b
+    assert bias.grad != 0.0 and f"grad {number(bias.grad)}" in " ".join(shown.split())
+    assert f"sample 5's loss, {loss.data:.4g}" in caption(open(path, "rb").read())
 
 
 def test_rendered_graph_is_one_samples_loss_with_its_gradients(tmp_path):

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from svg import caption, font_sizes, size_px, svg_nodes
 
 import nn
 
@@ -52,8 +53,11 @@ def test_default_run_is_micrograds_demo_and_reaches_100_percent(tmp_path):
     # the files, checked by content
     for png in ("loss.png", "decision_boundary.png"):
         assert (out / png).read_bytes()[:8] == PNG
-    texts = svg_texts(out / "graph.svg")
-    assert "L1.N0.w0" in texts and "L3.N0" in texts and "loss" in texts
+    # graph.svg: the network after sample 0's backward pass, readable at 100%
+    graph = (out / "graph.svg").read_bytes()
+    assert {"x0", "x1", "l1n15", "l2n15", "l3n0"} <= set(svg_nodes(graph))
+    assert "after the backward pass of sample 0's loss" in caption(graph)
+    assert max(size_px(graph)) <= 2000 and min(font_sizes(graph)) >= 10
     model = nn.load(out / "model.json")
     assert model.config() == {"nin": 2, "nouts": [16, 16, 1], "activation": "relu"}
     # the summary
@@ -145,7 +149,7 @@ def test_a_diverging_run_exits_1_and_keeps_the_restored_model(tmp_path):
     assert (out / "fit.png").read_bytes()[:8] == PNG
 
 
-def test_render_every_draws_frames_of_the_backward_pass(tmp_path):
+def test_render_every_draws_the_network_every_k_steps_with_a_player(tmp_path):
     out = tmp_path / "frames"
     result = train(
         "--dataset",
@@ -160,9 +164,12 @@ def test_render_every_draws_frames_of_the_backward_pass(tmp_path):
         str(out),
     )
     assert result.returncode == 0, result.stderr
-    frames = sorted(os.listdir(out / "graphs"))
-    assert frames == ["step_0000.svg", "step_0002.svg"]
-    assert "L2.N0" in svg_texts(out / "graphs" / frames[-1])
+    files = sorted(os.listdir(out / "graphs"))
+    assert files == ["index.html", "step_0000.svg", "step_0002.svg"]  # the frames and their player
+    page = (out / "graphs" / "index.html").read_text(encoding="utf-8")
+    assert '"frames": ["step_0000.svg", "step_0002.svg"]' in page
+    assert "L2.N0" in svg_texts(out / "graphs" / files[-1])
+    assert {"l1n3", "l2n0"} <= set(svg_nodes((out / "graphs" / files[-1]).read_bytes()))
 
 
 def test_no_hidden_layer_and_other_flags_reach_the_model(tmp_path):

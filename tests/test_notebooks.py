@@ -14,7 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_chain_rule", "02_gradient_descent", "03_training_an_mlp", "04_losses", "05_real_data"]
+NAMES = [
+    "01_chain_rule",
+    "02_gradient_descent",
+    "03_training_an_mlp",
+    "04_losses",
+    "05_real_data",
+    "06_common_mistakes",
+]
 
 
 def _load_build():
@@ -90,8 +97,15 @@ def claims_03(nb, text):
     assert "same losses as the plain loop: True" in text
     assert "same weights: True" in text
     assert number_after("final training accuracy", text) == 100
+    # two frames of one example's backward pass, one box per neuron, then draw_network
     frames = pictures(nb, "image/svg+xml")
-    assert len(frames) == 2 and all("<svg" in svg for svg in frames)
+    assert len(frames) == 3 and all("<svg" in svg for svg in frames)
+    assert "L2.N15" in frames[0] and "19 Values" in frames[0]
+    for svg in frames:  # readable in a notebook column: no text under 10 pt, no shrinking
+        width = float(re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg).group(1))
+        assert width <= 900
+        assert min(float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)) >= 10
+    assert "1  loss = mean([v16])" in text and not re.search(r"loss = v\d+ / 1", text)
 
 
 def claims_04(nb, text):
@@ -104,6 +118,22 @@ def claims_04(nb, text):
 def claims_05(nb, text):
     assert number_after("test accuracy:", text) >= 0.9
     assert number_after("training accuracy", text) >= 0.9
+
+
+def claims_06(nb, text):
+    # each mistake is caught by a number, next to the right version
+    assert number_after("recursive, no topological order: dc/da =", text) == 6
+    assert number_after("in topological order:            dc/da =", text) == 4
+    assert number_after("finite differences:               dc/da =", text) == 4
+    assert "gradcheck of the engine's backward: True" in text
+    assert number_after("grad = ...:          df/dx =", text) == 3
+    assert number_after("grad += ...:         df/dx =", text) == 7
+    assert "L2.N0.b.grad == dL/dL2.N0.b: True" in text
+    assert number_after("without", text) > number_after("with zero_grad", text)
+    exploded = re.search(r"lr = 2\.0: loss [\d.]+ -> ([\d.e+]+)", text)
+    assert exploded and float(exploded.group(1)) > 100
+    assert number_after("lr = 0.2: loss 2.403 ->", text) < 1
+    assert len(pictures(nb, "image/png")) == 2  # the two loss curves
 
 
 CLAIMS = {name: globals()[f"claims_{name[:2]}"] for name in NAMES}

@@ -254,3 +254,22 @@ def test_explain_and_render_backward_between_two_steps_change_no_grad(tmp_path):
     assert {k: node.grad for k, node in v.items()} == during
     assert [str(s) for s in steps] == LINES[1:]
     assert {k: node.grad for k, node in v.items()} == ONE_PASS
+
+
+def test_steps_that_change_nothing_say_so_and_name_the_real_parent():
+    x = Value(0.5, label="x")
+    total = engine.sum([(x * 1).tanh()])
+    loss = total / 1
+    loss.label = "loss"
+    lines = [str(s) for s in loss.backward_steps()]
+    assert lines[0] == (
+        "loss = v3 / 1   dloss/dloss = 1  →  v3.grad += 1   "
+        "(the mean of one term: passes its grad on unchanged)"
+    )
+    assert lines[1] == (
+        "v3 = sum([v2])   dloss/dv3 = 1  →  v2.grad += 1   "
+        "(a sum of one term: passes its grad on unchanged)"
+    )
+    assert lines[3].startswith("v1 = x * 1   dloss/dv1 = ")
+    assert lines[3].endswith("(× 1: passes its grad on unchanged)")
+    assert (x / 2).op == "/" and "passes" not in str(next((x / 2).backward_steps()))

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import graphviz
 import pytest
+from browser import run_probe
 from examples import micrograd_example
 
 import engine
 from engine import Value, topological_order
+from engine.player import player_page
 from engine.text import number
 from engine.viz import CURRENT, LEAF, NEW_GRAD, OUTPUT, PARAM, draw_dot, render_backward
 
@@ -240,6 +242,8 @@ def test_make_figures_draws_the_docs_with_the_projects_own_code(tmp_path):
     assert ["a", "data 2", "grad 6"] in [texts(g) for g in nodes.values()]
     assert (tmp_path / "backward" / "index.html").exists()
     assert len(list((tmp_path / "backward").glob("step_*.svg"))) == 7
+    network = svg_nodes((tmp_path / "network.svg").read_bytes())
+    assert {"x0", "x1", "l1n0", "l2n15", "l3n0"} <= set(network)
 
 
 def test_names_in_pictures_are_the_names_in_steps():
@@ -412,6 +416,42 @@ PLAYER_PROBE = """<script>
 </body>"""
 
 
+ZOOM_PROBE = """<script>
+(function () {
+  const out = {};
+  const img = document.getElementById("frame");
+  const view = document.getElementById("view");
+  const key = (k) => document.dispatchEvent(new KeyboardEvent("keydown", {key: k}));
+  const scale = () => Number(/scale\\(([^)]+)\\)/.exec(img.style.transform)[1]);
+  const at = (name) => { out[name] = {t: img.style.transform, s: scale()}; };
+  setTimeout(function () {
+    at("fit");
+    out.view = [view.clientWidth, view.clientHeight];
+    out.natural = [img.naturalWidth, img.naturalHeight];
+    const box = view.getBoundingClientRect();
+    view.dispatchEvent(new WheelEvent("wheel", {deltaY: -200, bubbles: true, cancelable: true,
+      clientX: box.left + 50, clientY: box.top + 40}));
+    at("wheel");
+    key("+"); at("plus");
+    key("-"); key("-"); at("minus");
+    const drag = (type, x, y) => view.dispatchEvent(new PointerEvent(type,
+      {clientX: x, clientY: y, bubbles: true, pointerId: 1}));
+    drag("pointerdown", 300, 300); drag("pointermove", 340, 270); drag("pointerup", 340, 270);
+    at("dragged");
+    key("ArrowRight");
+    setTimeout(function () {
+      at("stepped");
+      out.counter = document.getElementById("counter").textContent;
+      out.src = img.getAttribute("src");
+      key("0"); at("refit");
+      document.body.setAttribute("data-probe", JSON.stringify(out));
+    }, 800);
+  }, 1500);
+})();
+</script>
+</body>"""
+
+
 def test_no_label_can_blank_the_player_page(tmp_path):
     L, v = micrograd_example()
     v["a"].label = "<!--<script>"
@@ -421,8 +461,8 @@ def test_no_label_can_blank_the_player_page(tmp_path):
     render_backward(L, tmp_path / "player")
     lines = [str(step) for step in L.backward_steps()]
     page = (tmp_path / "player" / "index.html").read_text(encoding="utf-8")
-    script = page[page.index("const DATA") : page.index("</script>")]
-    assert "<" not in script.replace("\\u003c", "")  # data, never markup
+    embedded = re.search(r"const DATA = (.*);\n", page).group(1)
+    assert "<" not in embedded  # data, never markup
     seen = probed(tmp_path / "player", PLAYER_PROBE, tmp_path / "profile")
     assert seen == [
         "step 1 / 7",
@@ -449,3 +489,32 @@ def test_render_backward_clears_the_temp_files_of_its_own_crashed_writes(tmp_pat
     with pytest.raises(FileExistsError, match=r"\.notes\.txt\.tmp"):
         render_backward(L, out)
     assert (out / ".notes.txt.tmp").read_text() == "mine"
+
+
+def test_the_player_fits_zooms_and_pans_and_keeps_the_view_while_stepping(tmp_path):
+    L, _ = micrograd_example()
+    render_backward(L, tmp_path / "player")
+    out = run_probe(tmp_path / "player" / "index.html", ZOOM_PROBE, tmp_path)
+    # fitted: the frame fills the view's width or its height, not a strip of it
+    (vw, vh), (w, h) = out["view"], out["natural"]
+    fit = out["fit"]["s"]
+    assert vw > 600 and vh > 300
+    assert min(abs(w * fit - vw), abs(h * fit - vh)) < 1 or fit == 2
+    assert out["wheel"]["s"] > fit  # the wheel zooms in where it points
+    assert out["plus"]["s"] == pytest.approx(out["wheel"]["s"] * 1.25, rel=1e-4)
+    assert out["minus"]["s"] == pytest.approx(out["plus"]["s"] / 1.25**2, rel=1e-4)
+    assert out["dragged"]["s"] == out["minus"]["s"] and out["dragged"]["t"] != out["minus"]["t"]
+    # a step shows the next frame with the zoom and pan as they were
+    assert out["counter"] == "step 2 / 7" and out["src"] == "step_001.svg"
+    assert out["stepped"]["t"] == out["dragged"]["t"]
+    assert out["refit"] == out["fit"]  # 0 fits again
+
+
+def test_the_players_data_cannot_end_its_script(tmp_path):
+    page = player_page("</script><b>", ["a.svg"], ["<!-- x < y"])
+    embedded = re.search(r"const DATA = (.*);\n", page).group(1)
+    assert "<" not in embedded  # no data can close the script or open a comment
+    data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1))
+    assert data["title"] == "</script><b>" and data["lines"] == ["<!-- x < y"]
+    with pytest.raises(ValueError, match=r"one line \(and focus\) per frame"):
+        player_page("t", ["a.svg", "b.svg"], ["one"])

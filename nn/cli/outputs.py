@@ -12,11 +12,10 @@ import time
 from typing import Any
 
 from engine.files import write_atomic
-from engine.viz import MAX_NODES
 from nn.cli.recipes import Plan
 from nn.data import DATASETS
 from nn.train import FitState, Objective, output_count, plots
-from nn.train.callbacks import render_sample_graph
+from nn.train.callbacks import render_sample_network
 
 
 def claim_folder(out: str | None, dataset: str, force: bool = False) -> str:
@@ -72,16 +71,9 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
     objective = Objective(plan.loss, output_count(model, X[0]), y)
     state = FitState(model, X, y, objective, None, plan.steps, history)
     graph_note = None
-    try:
-        drawn = render_sample_graph(
-            model, state.sample_loss, 0, os.path.join(out, "graph.svg"), max_nodes=MAX_NODES
-        )
+    try:  # the network after sample 0's backward pass (nn.viz.draw_network)
+        render_sample_network(model, state.sample_loss, X[0], 0, os.path.join(out, "graph.svg"))
         written.append("graph.svg")
-        if drawn.skipped_layers:
-            graph_note = (
-                f"graph.svg starts after layer {drawn.skipped_layers}: the whole "
-                f"one-sample graph has more than {MAX_NODES} Values"
-            )
     except ValueError as error:
         graph_note = f"graph.svg not drawn: {error}"
 

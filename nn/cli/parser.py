@@ -137,8 +137,8 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
         type=count,
         default=0,
         metavar="K",
-        help="every K steps, draw one sample's backward pass into "
-        "OUT/graphs/step_XXXX.svg (0: never)",
+        help="every K steps, draw the network after one sample's backward pass into "
+        "OUT/graphs/step_XXXX.svg, played by OUT/graphs/index.html (0: never)",
     )
     train.add_argument(
         "--out",

@@ -19,7 +19,7 @@ from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
 from nn.train import evaluate
-from nn.train.callbacks import RenderGraphs
+from nn.train.callbacks import RenderNetwork
 
 # The flags that only the command line has; every other flag is a setting of the plan.
 CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
@@ -44,7 +44,7 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
     if args.render_every:
-        callbacks.append(RenderGraphs(os.path.join(out, "graphs"), every=args.render_every))
+        callbacks.append(RenderNetwork(os.path.join(out, "graphs"), every=args.render_every))
 
     started = time.perf_counter()
     history = nn.fit(

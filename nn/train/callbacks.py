@@ -1,4 +1,4 @@
-"""Callbacks: things `fit` calls around each step (a progress bar, early stopping, graph frames).
+"""Callbacks: things `fit` calls around each step (a progress bar, early stopping, pictures).
 
 A callback subclasses `Callback` and overrides any of three methods:
 
@@ -18,9 +18,11 @@ from typing import Any
 
 from engine import topological_order
 from engine.files import write_atomic
+from engine.player import write_player
 from engine.steps import keeping_grads
 from engine.viz import MAX_NODES, draw_dot
 from nn.checks import check_choice, check_int, check_real
+from nn.viz import NETWORK_LEGEND, draw_network
 
 
 class Callback:
@@ -112,7 +114,12 @@ class RenderGraphs(Callback):
     Why one sample: a full batch makes a graph of thousands of nodes nobody can read; one
     sample's loss is a small graph of its own, with each weight's gradient for that sample.
     Rendered by Graphviz `dot` (see `engine.viz`); the model's `.grad`s are left as they were.
+    After each frame, `index.html` in `directory` plays the frames so far (svg and png), with
+    the step's loss, accuracy and learning rate under each (see `engine.player`).
     """
+
+    title = "one sample's backward pass during training"
+    legend = (("#e6dcf5", "parameter"), ("#fbe3cf", "the sample's loss"), ("#dcecfb", "leaf"))
 
     def __init__(
         self,
@@ -128,6 +135,7 @@ class RenderGraphs(Callback):
         self.directory = os.fspath(directory)
         self.max_nodes = max_nodes
         self.written: list[str] = []
+        self.lines: list[str] = []
         self._state = None
 
     def on_train_begin(self, state: Any) -> None:
@@ -137,23 +145,55 @@ class RenderGraphs(Callback):
             )
         os.makedirs(self.directory, exist_ok=True)
         self._state = state
-        self.written = []
+        self.written, self.lines = [], []
 
     def on_step_end(self, step: int, logs: dict[str, Any]) -> None:
         if step % self.every == 0:
             path = os.path.join(self.directory, f"step_{step:04d}.{self.format}")
-            render_sample_graph(
-                self._state.model,
-                self._state.sample_loss,
-                self.sample,
-                path,
-                self.format,
-                self.max_nodes,
-            )
+            self.draw(path)
             self.written.append(path)
+            self.lines.append(_step_line(step, logs, self.sample))
+            if self.format != "pdf":  # a browser's <img> shows svg and png
+                names = [os.path.basename(p) for p in self.written]
+                title = f"{self.title}: sample {self.sample}, every {self.every} steps"
+                write_player(self.directory, names, self.lines, title, self.legend)
+
+    def draw(self, path: str) -> None:
+        """Draw the current picture to `path`."""
+        state = self._state
+        render_sample_graph(
+            state.model, state.sample_loss, self.sample, path, self.format, self.max_nodes
+        )
 
     def on_train_end(self, history: Any) -> None:
         self._state = None
+
+
+class RenderNetwork(RenderGraphs):
+    """Every `every` steps, draw the network (`nn.viz.draw_network`) after one sample's
+    backward pass: weights, the sample's activations and where its gradient went, one frame
+    per `step_XXXX.svg`, with the player `index.html` next to them. `gradstep train
+    --render-every K` writes these to OUT/graphs/."""
+
+    title = "the network learning"
+    legend = NETWORK_LEGEND
+
+    def draw(self, path: str) -> None:
+        state = self._state
+        render_sample_network(
+            state.model, state.sample_loss, state.X[self.sample], self.sample, path, self.format
+        )
+
+
+def _step_line(step: int, logs: dict[str, Any], sample: int) -> str:
+    parts = [f"after step {step}"]
+    if logs.get("loss") is not None:
+        parts.append(f"loss {logs['loss']:.6g}")
+    if logs.get("accuracy") is not None:
+        parts.append(f"accuracy {logs['accuracy']:.1%}")
+    if logs.get("lr") is not None:
+        parts.append(f"lr {logs['lr']:.3g}")
+    return ", ".join(parts) + f"; grads of sample {sample} alone"
 
 
 @dataclass
@@ -198,3 +238,30 @@ def render_sample_graph(
         data = graph.pipe(format=format, quiet=True)  # dot's layout warnings are not ours to show
     write_atomic(path, data)
     return SampleGraph(os.fspath(path), values, skipped)
+
+
+def render_sample_network(
+    model: Any,
+    sample_loss: Any,
+    x: Any,
+    sample: int,
+    path: str | os.PathLike,
+    format: str = "svg",
+) -> str:
+    """Backward through sample `sample`'s loss and write `draw_network(model, x)` to `path`.
+
+    The picture shows the sample's activations and its gradients alone; the model's `.grad`s
+    are put back, so this can run in the middle of training. Written whole.
+    """
+    params = model.parameters()
+    with keeping_grads(params):
+        for p in params:
+            p.grad = 0.0
+        loss = sample_loss(sample, 0)
+        loss.backward()
+        note = f"after the backward pass of sample {sample}'s loss, {loss.data:.4g}"
+        if all(p.grad == 0.0 for p in params):
+            note += ": every grad is 0, no gradient reaches the weights"
+        data = draw_network(model, x, note).pipe(format=format, quiet=True)
+    write_atomic(path, data)
+    return os.fspath(path)

@@ -11,7 +11,8 @@
 # 5. **repeat** until a stopping criterion holds (the loss is small enough, or a step limit).
 #
 # We write that loop out by hand on a two-moons data set, then hand the same job to
-# `nn.train.fit`, compare optimizers, and look at one example's backward pass.
+# `nn.train.fit`, compare optimizers, and look at one example's backward pass through the
+# whole network.
 
 # %%
 import tempfile
@@ -26,6 +27,7 @@ from nn import MLP, fit
 from nn.data import make_moons
 from nn.losses import hinge, l2
 from nn.optim import SGD, Adam
+from nn.viz import by_neuron, draw_network
 
 plt.rcParams["figure.dpi"] = 72
 
@@ -181,38 +183,70 @@ plt.show()
 # %% [markdown]
 # ## One example's backward pass
 #
-# What does `backward()` do for a single training example? The graph of one example's loss
-# through our 2-16-16-1 network is too big to read:
+# What does `backward()` do for a single training example? Take the network as it started
+# (the same seed as `model` before training) and the first example. Its loss is a graph of
+# hundreds of Values, far too many boxes to read one by one:
 
 # %%
+start = MLP(2, [16, 16, 1], init="micrograd", seed=1)
 x0, label0 = X[0], labels[0]
-print(len(topological_order(hinge([model(x0)], [label0]))), "Values in one example's loss graph")
+loss0 = hinge([start(x0)], [label0])
+loss0.label = "loss"
+print(len(topological_order(loss0)), "Values in one example's loss graph, loss", round(loss0.data, 4))
 
 # %% [markdown]
-# so we draw the same thing for a network of 2-2-1: each neuron is a `dot` node (its weights
-# and bias against the inputs) and a `relu`; the hinge loss sits on top. `render_backward`
-# draws one frame per step of the backward pass (the node being processed amber, the grads it
-# just wrote green) and an `index.html` player; we render into a temporary folder and show two
-# frames here. Run `render_backward(loss, "backward")` yourself and open
-# `backward/index.html` to play the whole pass.
+# Grouped, it reads as the network. `group=by_neuron` draws each neuron (its weights, its bias,
+# its weighted sum and its relu) as one box with the neuron's output (`data`) and the
+# gradient of the loss with respect to it (`grad`); the `lambda` puts the loss's own Values in
+# one box too. `render_backward` draws a frame each time the pass reaches another box (the box
+# being processed amber, the boxes it just sent a gradient to green, grads still to come grey)
+# and an `index.html` player, where the wheel or +/− zoom and a drag pans. We render into a
+# temporary folder and show two frames; run `render_backward(loss0, "backward", group=...)`
+# yourself and open `backward/index.html` to play the whole pass.
+
+# %%
+neurons_and_loss = lambda v: by_neuron(v) or "loss"
+with tempfile.TemporaryDirectory() as folder:
+    frames = render_backward(loss0, Path(folder) / "backward", group=neurons_and_loss)
+    print(len(frames) - 1, "frames and", frames[-1].name)
+    display(SVG(filename=frames[1]))
+    display(SVG(filename=frames[2]))
+
+# %% [markdown]
+# Frame 1: the output neuron `L3.N0` has its gradient (the loss box sent it) and sends
+# `w · grad` to each neuron of layer 2, through the weight that joins them. Frame 2: the
+# first neuron of layer 2 that the pass reaches sends its gradient on to every neuron of
+# layer 1. A neuron whose relu is off (data 0) sends nothing back: the relu's derivative is 0.
+#
+# ## The network as people draw it
+#
+# After `backward()` every parameter has its gradient. `draw_network` draws the network the way
+# it is usually drawn, with the numbers of this example: an edge per weight (blue for
+# $w > 0$, orange for $w < 0$, wider for larger $|w|$), each neuron with its output for
+# `x0`, its bias's gradient and its largest weight gradient. Faint edges are weights that got
+# no gradient from this example: they lead into a neuron whose relu is off.
+
+# %%
+start.zero_grad()
+loss0.backward()
+draw_network(start, x0)
+
+# %% [markdown]
+# ## The same pass as text
+#
+# `explain` prints every step of the pass as a row. For this network that is hundreds of
+# rows, so here it is for a network of 2-2-1: each neuron is a `dot` node (its weights and
+# bias against the inputs) and a `relu`, with the hinge loss on top.
 
 # %%
 tiny = MLP(2, [2, 1], init="micrograd", seed=3)
-loss0 = hinge([tiny(x0)], [label0])
-loss0.label = "loss"
-with tempfile.TemporaryDirectory() as folder:
-    frames = render_backward(loss0, Path(folder) / "backward", params=tiny.parameters())
-    print(len(frames) - 1, "frames and", frames[-1].name)
-    display(SVG(filename=frames[0]))
-    display(SVG(filename=frames[7]))
+tiny_loss = hinge([tiny(x0)], [label0])
+tiny_loss.label = "loss"
+text = explain(tiny_loss)
 
 # %% [markdown]
-# Frame 0 starts at the loss. Frame 7 is inside the hidden layer: the weighted sum of neuron
-# `L1.N1` sends its gradient to that neuron's two weights and its bias (row 8 below). The same
-# pass as text:
-
-# %%
-text = explain(loss0)
+# Row 1 is the loss, the mean of one example's hinge term; row 5 is the output neuron's
+# weighted sum, which sends its gradient to its weights and to the two hidden neurons.
 
 # %% [markdown]
 # **Try it:** change the learning-rate schedule or `target` in the plain loop, give the model
