@@ -138,6 +138,7 @@ def test_a_diverging_run_exits_1_and_keeps_the_restored_model(tmp_path):
     )
     assert result.returncode == 1
     assert "diverged" in result.stderr and "smaller learning rate" in result.stderr
+    assert result.stderr.count("training diverged") == 1  # not a warning and then a line
     m = metrics(out)
     assert m["stop_reason"] == "diverged" and m["steps"] < 50
     model = nn.load(out / "model.json")  # finite weights: it could be saved and read back
@@ -207,3 +208,65 @@ def test_version_names_the_installed_package(module):
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "gradstep 0.1.0"
+
+
+# ---- issue 10: nothing lost, nothing wrong in silence ----
+
+
+def assert_clean_failure(result, status):
+    """The exit status, and no Python traceback or warning text: only gradstep's own lines."""
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
+
+
+def assert_every_file_written(out):
+    """model.json reads back with finite weights; metrics.json lists exactly what is there."""
+    m = metrics(out)
+    model = nn.load(out / "model.json")
+    assert all(abs(p.data) < float("inf") for p in model.parameters())
+    assert sorted(os.listdir(out)) == sorted(name.rstrip("/") for name in m["files"])
+    assert (out / "loss.png").read_bytes()[:8] == PNG
+    return m
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--lr", "1e6"),
+        ("--lr", "1e308"),
+        ("--dataset", "iris", "--lr", "1e308"),
+        ("--dataset", "blobs", "--lr", "1e308"),
+        ("--dataset", "sine", "--optimizer", "sgd", "--lr", "1e308", "--steps", "20"),
+    ],
+    ids=" ".join,
+)
+def test_a_diverged_run_writes_every_file_it_can_and_says_so_once(tmp_path, flags):
+    out = tmp_path / "boom"
+    result = train(*flags, "--out", str(out))
+    assert_clean_failure(result, 1)
+    assert result.stderr.count("training diverged") == 1
+    assert result.stderr.startswith("gradstep train: training diverged at step")
+    m = assert_every_file_written(out)
+    assert m["stop_reason"] == "diverged" and m["message"] in result.stderr
+    for note in m["notes"]:  # a picture it could not draw is named, in the summary too
+        assert note.split()[0] not in m["files"] and note in result.stdout
+
+
+def test_a_picture_that_cannot_be_drawn_is_skipped_with_a_note(tmp_path):
+    out = tmp_path / "no-dot"
+    no_graphviz = {**os.environ, "PATH": str(tmp_path)}  # `dot` cannot be found
+    result = subprocess.run(
+        [sys.executable, "-m", "nn", "train", "--dataset", "xor", "--hidden", "2"]
+        + ["--steps", "3", "--render-every", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=no_graphviz,
+        timeout=300,
+    )
+    assert_clean_failure(result, 0)
+    m = assert_every_file_written(out)
+    assert "graph.svg" not in m["files"] and m["steps"] == 3
+    graph_note, frames_note = sorted(m["notes"])
+    assert graph_note.startswith("graph.svg not drawn:") and graph_note in result.stdout
+    assert frames_note.startswith("graphs/ stopped at step 0:") and frames_note in result.stdout
+    assert (out / "decision_boundary.png").read_bytes()[:8] == PNG

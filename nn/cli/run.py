@@ -1,7 +1,8 @@
 """`gradstep train`: settle the plan, claim the folder, train, write the files, summarize.
 
 A run's data flows down: plan (recipe + flags) → data → model and optimizer → `fit` →
-output files and the summary.
+output files and the summary. Once training starts, the run's files are written whatever
+happens (a diverged run exits 1 with its last good weights saved).
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 
 import nn
+from nn.cli.frames import GuardedFrames
 from nn.cli.outputs import claim_folder, summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
 from nn.train import evaluate
-from nn.train.callbacks import RenderGraphs
 
 # The flags that only the command line has; every other flag is a setting of the plan.
 CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
@@ -44,26 +46,36 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
     if args.render_every:
-        callbacks.append(RenderGraphs(os.path.join(out, "graphs"), every=args.render_every))
+        callbacks.append(GuardedFrames(os.path.join(out, "graphs"), args.render_every))
 
     started = time.perf_counter()
-    history = nn.fit(
-        model,
-        X,
-        y,
-        loss=plan.loss,
-        optimizer=optimizer,
-        steps=plan.steps,
-        batch_size=plan.batch_size,
-        schedule=make_schedule(plan.schedule, optimizer, plan.steps),
-        callbacks=callbacks,
-        l2=plan.l2,
-        seed=plan.seed,
-        progress=args.progress,
-    )
+    with warnings.catch_warnings():  # the CLI says it once, below, with the files written
+        warnings.filterwarnings("ignore", "training diverged", RuntimeWarning)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=plan.loss,
+            optimizer=optimizer,
+            steps=plan.steps,
+            batch_size=plan.batch_size,
+            schedule=make_schedule(plan.schedule, optimizer, plan.steps),
+            callbacks=callbacks,
+            l2=plan.l2,
+            seed=plan.seed,
+            progress=args.progress,
+        )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
-    metrics = write_outputs(out, plan, model, history, X, y, test, len(y_test or ()), started)
+    files = ["graphs/"] if any(cb.written for cb in callbacks) else []
+    notes = [cb.note for cb in callbacks if cb.note]
+    try:
+        metrics = write_outputs(
+            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes
+        )
+    except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
+        print(f"gradstep train: cannot write the run's files into {out}: {error}", file=sys.stderr)
+        return 1
     summary(plan, model, history, test, out, metrics)
     if history.diverged:
         print(f"gradstep train: {history.message}", file=sys.stderr)
