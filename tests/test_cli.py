@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import nn
+from nn.cli.folder import claim_folder
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -270,3 +271,89 @@ def test_a_picture_that_cannot_be_drawn_is_skipped_with_a_note(tmp_path):
     assert graph_note.startswith("graph.svg not drawn:") and graph_note in result.stdout
     assert frames_note.startswith("graphs/ stopped at step 0:") and frames_note in result.stdout
     assert (out / "decision_boundary.png").read_bytes()[:8] == PNG
+
+
+USAGE_ERRORS = {
+    "empty --out": (["--out", ""], "--out is empty"),
+    "impossible --out": (["--out", "/proc/gradstep-run"], "cannot create --out /proc/gradstep"),
+    "unwritable --out": (["--out", "/proc/self", "--force"], "cannot write into --out /proc/self"),
+    "--out under a file": (["--out", "{tmp}/a-file/run"], "a-file is a file, not a folder"),
+    "too long a name": (["--out", "{tmp}/new/" + "x" * 300], "cannot create --out"),
+}
+
+
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_a_bad_flag_is_a_usage_error_that_leaves_nothing_behind(tmp_path, case):
+    flags, said = USAGE_ERRORS[case]
+    (tmp_path / "a-file").write_text("not a folder")
+    result = train(*[flag.format(tmp=tmp_path) for flag in flags])
+    assert_clean_failure(result, 2)
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("gradstep train: error: ") and said in error
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]  # no folder, no parent of one
+
+
+def test_the_output_folder_is_claimed_once(tmp_path):
+    out = tmp_path / "run"
+    claim = claim_folder(str(out), "moons")
+    with pytest.raises(ValueError, match="being written by another gradstep run"):
+        claim_folder(str(out), "moons")
+    with pytest.raises(ValueError, match="being written by another gradstep run"):
+        claim_folder(str(out), "moons", force=True)
+    claim.release()
+    claim_folder(str(out), "moons", force=True).release()
+    assert os.listdir(out) == []  # the lock is gone with the run
+
+
+def test_a_run_into_a_folder_another_run_holds_refuses(tmp_path):
+    out = tmp_path / "run"
+    claim = claim_folder(str(out), "xor")  # stands for a run in progress
+    try:
+        for force in ([], ["--force"]):
+            result = train("--dataset", "xor", "--steps", "1", "--out", str(out), *force)
+            assert_clean_failure(result, 2)
+            assert "being written by another gradstep run" in result.stderr
+            assert os.listdir(out) == [os.path.basename(claim.lock)]
+    finally:
+        claim.release()
+    result = train("--dataset", "xor", "--steps", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == sorted(metrics(out)["files"])  # no lock left
+
+
+def test_two_runs_started_at_once_into_one_new_folder_one_refuses(tmp_path):
+    # Whether they overlap or not, exactly one run may write the folder: the other refuses
+    # (because the first holds it, or because it already holds the first one's files).
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "nn", "train", "--dataset", "xor", "--steps", "5"]
+    runs = [
+        subprocess.Popen(
+            command + ["--seed", str(seed), "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    statuses = [run.returncode for run in runs]
+    assert sorted(statuses) == [0, 2]
+    winner, loser = statuses.index(0), statuses.index(2)
+    refused = outputs[loser][1]
+    assert "Traceback" not in refused and "gradstep train: error: " in refused
+    assert metrics(out)["seed"] == (1, 2)[winner]
+    assert sorted(os.listdir(out)) == sorted(metrics(out)["files"])
+
+
+def test_the_folder_claim_tries_to_write_rather_than_read_permission_bits(tmp_path):
+    locked = tmp_path / "read-only"
+    locked.mkdir(mode=0o500)
+    try:
+        if os.geteuid() == 0:  # root writes anyway: refusing would be a false alarm
+            claim_folder(str(locked), "xor").release()
+        else:
+            with pytest.raises(ValueError, match="cannot write into --out"):
+                claim_folder(str(locked), "xor")
+        assert os.listdir(locked) == []
+    finally:
+        locked.chmod(0o700)

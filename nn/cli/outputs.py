@@ -1,6 +1,5 @@
-"""What a `gradstep train` run leaves behind: its folder, the files in it, the summary it prints.
+"""What a `gradstep train` run leaves behind: the files in its folder and the summary it prints.
 
-The folder is claimed before training, so a bad --out fails in a second instead of after the run.
 Nothing is lost to a picture: model.json is written first, every picture is drawn under a
 guard (one that cannot be drawn is skipped with a note), and metrics.json is written last,
 whatever happened before it.
@@ -21,34 +20,6 @@ from nn.cli.recipes import Plan
 from nn.data import DATASETS
 from nn.train import FitState, Objective, output_count, plots
 from nn.train.callbacks import render_sample_graph
-
-
-def claim_folder(out: str | None, dataset: str, force: bool = False) -> str:
-    """The output folder, created now: an existing non-empty one only with `force`.
-
-    None picks a new folder runs/<dataset>-<time>. Raises ValueError when `out` cannot be used.
-    """
-    if out is not None:
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise ValueError(f"--out {out} exists and is not a folder")
-        if os.path.isdir(out) and os.listdir(out) and not force:
-            raise ValueError(
-                f"output folder {out} exists and is not empty; choose another "
-                "--out, or pass --force to replace the files in it"
-            )
-        os.makedirs(out, exist_ok=True)
-        return out
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = os.path.join("runs", f"{dataset}-{stamp}")
-    os.makedirs("runs", exist_ok=True)
-    for k in range(1, 1000):
-        out = base if k == 1 else f"{base}-{k}"
-        try:
-            os.mkdir(out)  # atomic: two runs started in the same second get different folders
-            return out
-        except FileExistsError:
-            continue
-    raise ValueError(f"could not find a free folder name like {base}")
 
 
 def write_outputs(

@@ -1,8 +1,9 @@
-"""`gradstep train`: settle the plan, claim the folder, train, write the files, summarize.
+"""`gradstep train`: settle the plan, load the data, claim the folder, train, write, summarize.
 
 A run's data flows down: plan (recipe + flags) → data → model and optimizer → `fit` →
-output files and the summary. Once training starts, the run's files are written whatever
-happens (a diverged run exits 1 with its last good weights saved).
+output files and the summary. Everything a flag can get wrong is checked before the folder
+is claimed, so a usage error leaves nothing behind; once training starts, the run's files
+are written whatever happens (a diverged run exits 1 with its last good weights saved).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import warnings
 from collections.abc import Callable
 
 import nn
+from nn.cli.folder import claim_folder
 from nn.cli.frames import GuardedFrames
-from nn.cli.outputs import claim_folder, summary, write_outputs
+from nn.cli.outputs import summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
@@ -32,21 +34,32 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     settings = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
     try:
         plan = make_plan(args.dataset, **settings)
-        out = claim_folder(args.out, args.dataset, args.force)
+        data = load_data(plan)
+        model = nn.MLP(
+            plan.n_features,
+            [*plan.hidden, plan.n_outputs],
+            plan.activation,
+            seed=plan.seed,
+            init=plan.init,
+        )
+        claim = claim_folder(args.out, args.dataset, args.force)
     except ValueError as error:
         usage_error(str(error))
-    X, y, X_test, y_test = load_data(plan)
-    model = nn.MLP(
-        plan.n_features,
-        [*plan.hidden, plan.n_outputs],
-        plan.activation,
-        seed=plan.seed,
-        init=plan.init,
-    )
+    try:
+        return run(plan, data, model, claim.path, args.render_every, args.progress)
+    finally:
+        claim.release()
+
+
+def run(
+    plan: Plan, data: tuple, model: nn.MLP, out: str, render_every: int, progress: bool | None
+) -> int:
+    """Train as the plan says, write the files into `out`, print the summary; the exit status."""
+    X, y, X_test, y_test = data
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
-    if args.render_every:
-        callbacks.append(GuardedFrames(os.path.join(out, "graphs"), args.render_every))
+    if render_every:
+        callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
 
     started = time.perf_counter()
     with warnings.catch_warnings():  # the CLI says it once, below, with the files written
@@ -63,7 +76,7 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
             callbacks=callbacks,
             l2=plan.l2,
             seed=plan.seed,
-            progress=args.progress,
+            progress=progress,
         )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
