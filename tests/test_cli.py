@@ -279,6 +279,15 @@ USAGE_ERRORS = {
     "unwritable --out": (["--out", "/proc/self", "--force"], "cannot write into --out /proc/self"),
     "--out under a file": (["--out", "{tmp}/a-file/run"], "a-file is a file, not a folder"),
     "too long a name": (["--out", "{tmp}/new/" + "x" * 300], "cannot create --out"),
+    "no training sample": (["--test-size", "0.999", "--out", "{tmp}/x"], "from about 0.02 to 0.98"),
+    "a class with no training sample": (
+        ["--dataset", "iris", "--test-size", "0.99", "--out", "{tmp}/x"],
+        "leaves a class with no sample in the training or the test part",
+    ),
+    "regression, no training sample": (
+        ["--dataset", "sine", "--test-size", "0.999", "--out", "{tmp}/x"],
+        "leaves no sample in the training or the test part (sine: 100 samples)",
+    ),
 }
 
 

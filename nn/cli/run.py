@@ -99,23 +99,45 @@ def run(
 
 
 def load_data(plan: Plan) -> tuple[list, list, list | None, list | None]:
-    """The plan's data set: (X, y, X_test, y_test), split and standardized as the plan says."""
+    """The plan's data set: (X, y, X_test, y_test), split and standardized as the plan says.
+
+    A --test-size that leaves a part (or, for classes, a class in a part) empty is a ValueError.
+    """
     info = DATASETS[plan.dataset]
     X, y = info.load(plan.seed)
     X_test = y_test = None
     if plan.test_size:
-        X, X_test, y, y_test = train_test_split(
-            X,
-            y,
-            test_size=plan.test_size,
-            seed=plan.seed,
-            stratify=info.task == "classification",
-        )
+        stratify = info.task == "classification"
+        try:
+            X, X_test, y, y_test = train_test_split(
+                X, y, test_size=plan.test_size, seed=plan.seed, stratify=stratify
+            )
+        except ValueError:
+            raise ValueError(bad_split(plan, y, stratify)) from None
+        if stratify and set(y) != set(y_test):  # then a class is missing from one part
+            raise ValueError(bad_split(plan, y + y_test, stratify))
     if plan.standardize:
         scale = _scaler(X)
         X = scale(X)
         X_test = scale(X_test) if X_test is not None else None
     return X, y, X_test, y_test
+
+
+def bad_split(plan: Plan, y: list, stratify: bool) -> str:
+    """Why --test-size cannot split the data, and the fractions that can."""
+    counts = [y.count(label) for label in set(y)] if stratify else [len(y)]
+    smallest = min(counts)
+    part = "a class with no sample" if stratify else "no sample"
+    what = f"its smallest class has {smallest} samples" if stratify else f"{len(y)} samples"
+    if smallest < 2:
+        return f"--test-size {plan.test_size:g} cannot split {plan.dataset}: {what}; use 0"
+    lo = math.ceil(1000 / smallest) / 1000
+    hi = math.floor(1000 * (1 - 1 / smallest)) / 1000
+    return (
+        f"--test-size {plan.test_size:g} leaves {part} in the training or the test part "
+        f"({plan.dataset}: {what}); use a fraction from about {lo:g} to {hi:g}, "
+        "or 0 for no test part"
+    )
 
 
 def _scaler(X: list[list[float]]):
