@@ -366,3 +366,31 @@ def test_the_folder_claim_tries_to_write_rather_than_read_permission_bits(tmp_pa
         assert os.listdir(locked) == []
     finally:
         locked.chmod(0o700)
+
+
+def test_many_or_big_frames_get_a_warning_before_training(tmp_path):
+    # digits, one frame per step: 400 frames of ~660 KB. --lr 1e308 ends the run at once.
+    out = tmp_path / "frames"
+    result = train("--dataset", "digits", "--render-every", "1", "--lr", "1e308", "--out", str(out))
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("gradstep train: --render-every 1 will draw 400 frames of about")
+    assert " MB in graphs/" in first and "--render-every 8 would draw 50" in first
+    assert result.stderr.count("--render-every") == 2  # one line: the count and the cure
+    # one frame per step of a tiny model, 60 steps: too many frames, though small ones
+    result = train(
+        "--dataset", "xor", "--hidden", "1", "--steps", "60", "--render-every", "1",
+        "--out", str(tmp_path / "many"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("gradstep train: --render-every 1 will draw 60 frames")
+    assert "--render-every 2 would draw 30" in result.stderr
+    assert len(os.listdir(tmp_path / "many" / "graphs")) == 60
+    assert "graphs/" in metrics(tmp_path / "many")["files"]
+
+
+def test_few_small_frames_get_no_warning(tmp_path):
+    result = train(
+        "--dataset", "xor", "--hidden", "2", "--steps", "50", "--render-every", "1",
+        "--out", str(tmp_path / "fifty"),
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stderr == ""

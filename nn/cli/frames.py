@@ -1,13 +1,21 @@
-"""`--render-every K`: the backward-pass frames a run draws, under a guard so that a frame that
-cannot be drawn stops the frames, never the run."""
+"""`--render-every K`: the backward-pass frames a run draws, how big they will be, and a guard
+so that a frame that cannot be drawn stops the frames, never the run."""
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
+from engine import topological_order
+from engine.viz import MAX_NODES
 from nn.cli.outputs import one_line
+from nn.train import FitState
 from nn.train.callbacks import RenderGraphs
+
+BYTES_PER_VALUE = 1700  # an SVG frame's size per Value drawn (measured: 1.5 to 1.8 KB)
+MAX_FRAMES = 50  # more frames than this, or more bytes than MAX_BYTES, and the run warns
+MAX_BYTES = 50_000_000
 
 
 class GuardedFrames(RenderGraphs):
@@ -29,3 +37,41 @@ class GuardedFrames(RenderGraphs):
                     os.rmdir(self.directory)  # an empty folder would only puzzle
                 except OSError:
                     pass
+
+
+def frame_count(steps: int, every: int) -> int:
+    """How many frames `steps` steps draw with --render-every `every` (at steps 0, K, 2K, ...)."""
+    return (steps + every - 1) // every
+
+
+def values_per_frame(state: FitState, max_nodes: int | None = MAX_NODES) -> int:
+    """How many Values one frame draws: the first layers are left out as render_sample_graph
+    does until the one-sample graph fits in `max_nodes`."""
+    layers = len(getattr(state.model, "layers", ()))
+    skipped, values = 0, len(topological_order(state.sample_loss(0)))
+    while max_nodes is not None and values > max_nodes and skipped + 1 < layers:
+        skipped += 1
+        values = len(topological_order(state.sample_loss(0, skipped)))
+    return values
+
+
+def frames_warning(state: FitState, every: int) -> str | None:
+    """One line for stderr when the frames will be many or big (and a K that thins them)."""
+    frames = frame_count(state.steps, every)
+    size = values_per_frame(state) * BYTES_PER_VALUE
+    if frames <= MAX_FRAMES and frames * size <= MAX_BYTES:
+        return None
+    fewer = max(1, min(MAX_FRAMES, MAX_BYTES // size))
+    k = math.ceil(state.steps / fewer)
+    return (
+        f"--render-every {every} will draw {frames} frames of about {_size(size)} each "
+        f"(about {_size(frames * size)} in graphs/); --render-every {k} would draw "
+        f"{frame_count(state.steps, k)} (about {_size(frame_count(state.steps, k) * size)})"
+    )
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{n:.0f} bytes"

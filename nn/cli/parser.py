@@ -138,7 +138,7 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
         default=0,
         metavar="K",
         help="every K steps, draw one sample's backward pass into "
-        "OUT/graphs/step_XXXX.svg (0: never)",
+        "OUT/graphs/step_XXXX.svg (0: never); warns when the frames will be many or big",
     )
     train.add_argument(
         "--out",

@@ -18,12 +18,12 @@ from collections.abc import Callable
 
 import nn
 from nn.cli.folder import claim_folder
-from nn.cli.frames import GuardedFrames
+from nn.cli.frames import GuardedFrames, frames_warning
 from nn.cli.outputs import summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
-from nn.train import evaluate
+from nn.train import FitState, Objective, evaluate, output_count
 
 # The flags that only the command line has; every other flag is a setting of the plan.
 CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
@@ -59,6 +59,12 @@ def run(
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
     if render_every:
+        objective = Objective(plan.loss, output_count(model, X[0]), y)
+        warning = frames_warning(
+            FitState(model, X, y, objective, None, plan.steps, None), render_every
+        )
+        if warning:
+            print(f"gradstep train: {warning}", file=sys.stderr)
         callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
 
     started = time.perf_counter()
