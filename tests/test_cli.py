@@ -394,3 +394,20 @@ def test_few_small_frames_get_no_warning(tmp_path):
         "--out", str(tmp_path / "fifty"),
     )  # fmt: skip
     assert result.returncode == 0 and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "flags, why",
+    [
+        (("--l2", "3", "--lr", "0.5", "--schedule", "constant"), "lr·l2 = 1.5 >= 1"),
+        (("--l2", "1e+308", "--optimizer", "adam"), "the L2 term l2·Σp² alone is inf"),
+    ],
+    ids=["sgd decay", "adam penalty"],
+)
+def test_a_run_that_l2_makes_diverge_names_l2_not_the_learning_rate(tmp_path, flags, why):
+    out = tmp_path / "l2"
+    result = train(*flags, "--out", str(out))
+    assert_clean_failure(result, 1)
+    assert f"Try a smaller l2 than {flags[1]}" in result.stderr and why in result.stderr
+    assert "smaller learning rate" not in result.stderr
+    assert metrics(out)["message"] in result.stderr
