@@ -12,6 +12,7 @@ import pytest
 from svg import caption, font_sizes, size_px, svg_nodes
 
 import nn
+from nn.cli.folder import claim_folder
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -142,6 +143,7 @@ def test_a_diverging_run_exits_1_and_keeps_the_restored_model(tmp_path):
     )
     assert result.returncode == 1
     assert "diverged" in result.stderr and "smaller learning rate" in result.stderr
+    assert result.stderr.count("training diverged") == 1  # not a warning and then a line
     m = metrics(out)
     assert m["stop_reason"] == "diverged" and m["steps"] < 50
     model = nn.load(out / "model.json")  # finite weights: it could be saved and read back
@@ -214,3 +216,206 @@ def test_version_names_the_installed_package(module):
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "gradstep 0.1.0"
+
+
+# ---- issue 10: nothing lost, nothing wrong in silence ----
+
+
+def assert_clean_failure(result, status):
+    """The exit status, and no Python traceback or warning text: only gradstep's own lines."""
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr, result.stderr
+
+
+def assert_every_file_written(out):
+    """model.json reads back with finite weights; metrics.json lists exactly what is there."""
+    m = metrics(out)
+    model = nn.load(out / "model.json")
+    assert all(abs(p.data) < float("inf") for p in model.parameters())
+    assert sorted(os.listdir(out)) == sorted(name.rstrip("/") for name in m["files"])
+    assert (out / "loss.png").read_bytes()[:8] == PNG
+    return m
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ("--lr", "1e6"),
+        ("--lr", "1e308"),
+        ("--dataset", "iris", "--lr", "1e308"),
+        ("--dataset", "blobs", "--lr", "1e308"),
+        ("--dataset", "sine", "--optimizer", "sgd", "--lr", "1e308", "--steps", "20"),
+    ],
+    ids=" ".join,
+)
+def test_a_diverged_run_writes_every_file_it_can_and_says_so_once(tmp_path, flags):
+    out = tmp_path / "boom"
+    result = train(*flags, "--out", str(out))
+    assert_clean_failure(result, 1)
+    assert result.stderr.count("training diverged") == 1
+    assert result.stderr.startswith("gradstep train: training diverged at step")
+    m = assert_every_file_written(out)
+    assert m["stop_reason"] == "diverged" and m["message"] in result.stderr
+    for note in m["notes"]:  # a picture it could not draw is named, in the summary too
+        assert note.split()[0] not in m["files"] and note in result.stdout
+
+
+def test_a_picture_that_cannot_be_drawn_is_skipped_with_a_note(tmp_path):
+    out = tmp_path / "no-dot"
+    no_graphviz = {**os.environ, "PATH": str(tmp_path)}  # `dot` cannot be found
+    result = subprocess.run(
+        [sys.executable, "-m", "nn", "train", "--dataset", "xor", "--hidden", "2"]
+        + ["--steps", "3", "--render-every", "1", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=no_graphviz,
+        timeout=300,
+    )
+    assert_clean_failure(result, 0)
+    m = assert_every_file_written(out)
+    assert "graph.svg" not in m["files"] and m["steps"] == 3
+    graph_note, frames_note = sorted(m["notes"])
+    assert graph_note.startswith("graph.svg not drawn:") and graph_note in result.stdout
+    assert frames_note.startswith("graphs/ stopped at step 0:") and frames_note in result.stdout
+    assert (out / "decision_boundary.png").read_bytes()[:8] == PNG
+
+
+USAGE_ERRORS = {
+    "empty --out": (["--out", ""], "--out is empty"),
+    "impossible --out": (["--out", "/proc/gradstep-run"], "cannot create --out /proc/gradstep"),
+    "unwritable --out": (["--out", "/proc/self", "--force"], "cannot write into --out /proc/self"),
+    "--out under a file": (["--out", "{tmp}/a-file/run"], "a-file is a file, not a folder"),
+    "too long a name": (["--out", "{tmp}/new/" + "x" * 300], "cannot create --out"),
+    "no training sample": (["--test-size", "0.999", "--out", "{tmp}/x"], "from about 0.02 to 0.98"),
+    "a class with no training sample": (
+        ["--dataset", "iris", "--test-size", "0.99", "--out", "{tmp}/x"],
+        "leaves a class with no sample in the training or the test part",
+    ),
+    "regression, no training sample": (
+        ["--dataset", "sine", "--test-size", "0.999", "--out", "{tmp}/x"],
+        "leaves no sample in the training or the test part (sine: 100 samples)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_a_bad_flag_is_a_usage_error_that_leaves_nothing_behind(tmp_path, case):
+    flags, said = USAGE_ERRORS[case]
+    (tmp_path / "a-file").write_text("not a folder")
+    result = train(*[flag.format(tmp=tmp_path) for flag in flags])
+    assert_clean_failure(result, 2)
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("gradstep train: error: ") and said in error
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]  # no folder, no parent of one
+
+
+def test_the_output_folder_is_claimed_once(tmp_path):
+    out = tmp_path / "run"
+    claim = claim_folder(str(out), "moons")
+    with pytest.raises(ValueError, match="being written by another gradstep run"):
+        claim_folder(str(out), "moons")
+    with pytest.raises(ValueError, match="being written by another gradstep run"):
+        claim_folder(str(out), "moons", force=True)
+    claim.release()
+    claim_folder(str(out), "moons", force=True).release()
+    assert os.listdir(out) == []  # the lock is gone with the run
+
+
+def test_a_run_into_a_folder_another_run_holds_refuses(tmp_path):
+    out = tmp_path / "run"
+    claim = claim_folder(str(out), "xor")  # stands for a run in progress
+    try:
+        for force in ([], ["--force"]):
+            result = train("--dataset", "xor", "--steps", "1", "--out", str(out), *force)
+            assert_clean_failure(result, 2)
+            assert "being written by another gradstep run" in result.stderr
+            assert os.listdir(out) == [os.path.basename(claim.lock)]
+    finally:
+        claim.release()
+    result = train("--dataset", "xor", "--steps", "1", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == sorted(metrics(out)["files"])  # no lock left
+
+
+def test_two_runs_started_at_once_into_one_new_folder_one_refuses(tmp_path):
+    # Whether they overlap or not, exactly one run may write the folder: the other refuses
+    # (because the first holds it, or because it already holds the first one's files).
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "nn", "train", "--dataset", "xor", "--steps", "5"]
+    runs = [
+        subprocess.Popen(
+            command + ["--seed", str(seed), "--out", str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    statuses = [run.returncode for run in runs]
+    assert sorted(statuses) == [0, 2]
+    winner, loser = statuses.index(0), statuses.index(2)
+    refused = outputs[loser][1]
+    assert "Traceback" not in refused and "gradstep train: error: " in refused
+    assert metrics(out)["seed"] == (1, 2)[winner]
+    assert sorted(os.listdir(out)) == sorted(metrics(out)["files"])
+
+
+def test_the_folder_claim_tries_to_write_rather_than_read_permission_bits(tmp_path):
+    locked = tmp_path / "read-only"
+    locked.mkdir(mode=0o500)
+    try:
+        if os.geteuid() == 0:  # root writes anyway: refusing would be a false alarm
+            claim_folder(str(locked), "xor").release()
+        else:
+            with pytest.raises(ValueError, match="cannot write into --out"):
+                claim_folder(str(locked), "xor")
+        assert os.listdir(locked) == []
+    finally:
+        locked.chmod(0o700)
+
+
+def test_many_or_big_frames_get_a_warning_before_training(tmp_path):
+    # digits, one frame per step: 400 frames of ~270 KB. --lr 1e308 ends the run at once.
+    out = tmp_path / "frames"
+    result = train("--dataset", "digits", "--render-every", "1", "--lr", "1e308", "--out", str(out))
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("gradstep train: --render-every 1 will draw 400 frames of about")
+    assert " MB in graphs/" in first and "--render-every 8 would draw 50" in first
+    assert result.stderr.count("--render-every") == 2  # one line: the count and the cure
+    # one frame per step of a tiny model, 60 steps: too many frames, though small ones
+    result = train(
+        "--dataset", "xor", "--hidden", "1", "--steps", "60", "--render-every", "1",
+        "--out", str(tmp_path / "many"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("gradstep train: --render-every 1 will draw 60 frames")
+    assert "--render-every 2 would draw 30" in result.stderr
+    frames = [n for n in os.listdir(tmp_path / "many" / "graphs") if n.endswith(".svg")]
+    assert len(frames) == 60 and (tmp_path / "many" / "graphs" / "index.html").exists()
+    assert "graphs/" in metrics(tmp_path / "many")["files"]
+
+
+def test_few_small_frames_get_no_warning(tmp_path):
+    result = train(
+        "--dataset", "xor", "--hidden", "2", "--steps", "50", "--render-every", "1",
+        "--out", str(tmp_path / "fifty"),
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "flags, why",
+    [
+        (("--l2", "3", "--lr", "0.5", "--schedule", "constant"), "lr·l2 = 1.5 >= 1"),
+        (("--l2", "1e+308", "--optimizer", "adam"), "the L2 term l2·Σp² alone is inf"),
+    ],
+    ids=["sgd decay", "adam penalty"],
+)
+def test_a_run_that_l2_makes_diverge_names_l2_not_the_learning_rate(tmp_path, flags, why):
+    out = tmp_path / "l2"
+    result = train(*flags, "--out", str(out))
+    assert_clean_failure(result, 1)
+    assert f"Try a smaller l2 than {flags[1]}" in result.stderr and why in result.stderr
+    assert "smaller learning rate" not in result.stderr
+    assert metrics(out)["message"] in result.stderr

@@ -1,6 +1,8 @@
-"""What a `gradstep train` run leaves behind: its folder, the files in it, the summary it prints.
+"""What a `gradstep train` run leaves behind: the files in its folder and the summary it prints.
 
-The folder is claimed before training, so a bad --out fails in a second instead of after the run.
+Nothing is lost to a picture: model.json is written first, every picture is drawn under a
+guard (one that cannot be drawn is skipped with a note), and metrics.json is written last,
+whatever happened before it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from engine.files import write_atomic
@@ -18,65 +21,72 @@ from nn.train import FitState, Objective, output_count, plots
 from nn.train.callbacks import render_sample_network
 
 
-def claim_folder(out: str | None, dataset: str, force: bool = False) -> str:
-    """The output folder, created now: an existing non-empty one only with `force`.
+def write_outputs(
+    out, plan, model, history, X, y, test, n_test, started, files=(), notes=()
+) -> dict[str, Any]:
+    """Write model.json, the pictures and metrics.json (always, last); return the metrics.
 
-    None picks a new folder runs/<dataset>-<time>. Raises ValueError when `out` cannot be used.
+    `files` and `notes`: what the run wrote and has to say already (graphs/, frames it stopped
+    drawing); a picture that cannot be drawn adds a note. An error writing model.json is
+    raised after metrics.json is written.
     """
-    if out is not None:
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise ValueError(f"--out {out} exists and is not a folder")
-        if os.path.isdir(out) and os.listdir(out) and not force:
-            raise ValueError(
-                f"output folder {out} exists and is not empty; choose another "
-                "--out, or pass --force to replace the files in it"
-            )
-        os.makedirs(out, exist_ok=True)
-        return out
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = os.path.join("runs", f"{dataset}-{stamp}")
-    os.makedirs("runs", exist_ok=True)
-    for k in range(1, 1000):
-        out = base if k == 1 else f"{base}-{k}"
-        try:
-            os.mkdir(out)  # atomic: two runs started in the same second get different folders
-            return out
-        except FileExistsError:
-            continue
-    raise ValueError(f"could not find a free folder name like {base}")
+    written: list[str] = []
+    notes = list(notes)
+    try:
+        model.save(os.path.join(out, "model.json"))
+        written.append("model.json")
+        for name, draw in pictures(plan, model, history, X, y):
+            try:
+                note = draw(os.path.join(out, name))
+                written.append(name)
+            except Exception as error:  # a picture never costs the run its files
+                note = f"{name} not drawn: {one_line(error)}"
+            if note:
+                notes.append(note)
+    finally:
+        metrics = run_metrics(plan, model, history, X, test, n_test, written + [*files], notes)
+        metrics["total_seconds"] = round(time.perf_counter() - started, 3)
+        text = json.dumps(finite(metrics), indent=1, allow_nan=False) + "\n"
+        write_atomic(os.path.join(out, "metrics.json"), text)
+    return metrics
 
 
-def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dict[str, Any]:
-    """Write model.json, the plots, graph.svg and metrics.json (last); return the metrics."""
-    written = []
-    model.save(os.path.join(out, "model.json"))
-    written.append("model.json")
+def pictures(plan, model, history, X, y) -> list[tuple[str, Callable[[str], str | None]]]:
+    """(file name, draw) for each picture of the run; draw(path) returns a note or None."""
     title = f"{plan.dataset}: MLP {shape(plan)}, {plan.loss}, {plan.optimizer}"
-    plots.loss_curves(history, os.path.join(out, "loss.png"), title=title)
-    written.append("loss.png")
-    if plan.n_features == 2 and plan.task == "classification":
-        plots.decision_boundary(
-            model,
-            X,
-            y,
-            os.path.join(out, "decision_boundary.png"),
-            title=title,
-            class_names=DATASETS[plan.dataset].class_names,
-        )
-        written.append("decision_boundary.png")
-    if plan.n_features == 1 and plan.task == "regression":
-        plots.regression_fit(model, X, y, os.path.join(out, "fit.png"), title=title)
-        written.append("fit.png")
 
+    def loss_curves(path: str) -> None:
+        plots.loss_curves(history, path, title=title)
+
+    def boundary(path: str) -> None:
+        names = DATASETS[plan.dataset].class_names
+        plots.decision_boundary(model, X, y, path, title=title, class_names=names)
+
+    def fitted_curve(path: str) -> None:
+        plots.regression_fit(model, X, y, path, title=title)
+
+    def graph(path: str) -> str | None:
+        return sample_graph(plan, model, history, X, y, path)
+
+    found = [("loss.png", loss_curves)]
+    if plan.n_features == 2 and plan.task == "classification":
+        found.append(("decision_boundary.png", boundary))
+    if plan.n_features == 1 and plan.task == "regression":
+        found.append(("fit.png", fitted_curve))
+    return found + [("graph.svg", graph)]
+
+
+def sample_graph(plan, model, history, X, y, path: str) -> str | None:
+    """Draw the network after sample 0's backward pass into graph.svg."""
     objective = Objective(plan.loss, output_count(model, X[0]), y)
     state = FitState(model, X, y, objective, None, plan.steps, history)
-    graph_note = None
-    try:  # the network after sample 0's backward pass (nn.viz.draw_network)
-        render_sample_network(model, state.sample_loss, X[0], 0, os.path.join(out, "graph.svg"))
-        written.append("graph.svg")
-    except ValueError as error:
-        graph_note = f"graph.svg not drawn: {error}"
+    # the network after sample 0's backward pass (nn.viz.draw_network)
+    render_sample_network(model, state.sample_loss, X[0], 0, path)
+    return None
 
+
+def run_metrics(plan, model, history, X, test, n_test, written, notes) -> dict[str, Any]:
+    """What metrics.json holds: the plan, the history, the scores, the files and the notes."""
     metrics = {
         "dataset": plan.dataset,
         "task": plan.task,
@@ -109,15 +119,11 @@ def write_outputs(out, plan, model, history, X, y, test, n_test, started) -> dic
         "best_loss": history.best_loss,
         "history": {"loss": history.loss, "accuracy": history.accuracy, "lr": history.lr},
         "files": written + ["metrics.json"],
+        "notes": notes,
     }
     if test is not None:
         metrics["test_loss"] = test["loss"]
         metrics["test_accuracy"] = test["accuracy"]
-    if graph_note:
-        metrics["graph_note"] = graph_note
-    metrics["total_seconds"] = round(time.perf_counter() - started, 3)
-    text = json.dumps(finite(metrics), indent=1, allow_nan=False) + "\n"
-    write_atomic(os.path.join(out, "metrics.json"), text)
     return metrics
 
 
@@ -127,6 +133,9 @@ def summary(plan, model, history, test, out, metrics) -> None:
     def pct(a):
         return "n/a" if a is None else f"{a:.1%}"
 
+    # a diverged run's message goes to stderr, once, by the caller
+    stopped = "training diverged" if history.diverged else history.message
+
     lines = [
         f"dataset   {plan.dataset} ({plan.task})",
         f"model     MLP {shape(plan)}, {plan.activation}, {len(model.parameters())} parameters",
@@ -134,7 +143,7 @@ def summary(plan, model, history, test, out, metrics) -> None:
         + (f" + {plan.l2:g}·L2" if plan.l2 else "")
         + f", {plan.optimizer} lr {plan.lr:g} ({plan.schedule})"
         + (f", batches of {plan.batch_size}" if plan.batch_size else ", full batch"),
-        f"steps     {history.steps} in {history.seconds:.1f} s ({history.message})",
+        f"steps     {history.steps} in {history.seconds:.1f} s ({stopped})",
     ]
     if history.loss:
         lines.append(f"loss      {history.loss[-1]:.6g} (last step)")
@@ -146,14 +155,19 @@ def summary(plan, model, history, test, out, metrics) -> None:
     elif test is not None and test["loss"] is not None:
         lines.append(f"test loss {test['loss']:.6g}")
     lines.append(f"files     {out}{os.sep}: {', '.join(metrics['files'])}")
-    if metrics.get("graph_note"):
-        lines.append(f"          ({metrics['graph_note']})")
+    lines += [f"          ({note})" for note in metrics["notes"]]
     print("\n".join(lines))
 
 
 def shape(plan: Plan) -> str:
     """The MLP's layer sizes as 2-16-16-1."""
     return "-".join(str(n) for n in [plan.n_features, *plan.hidden, plan.n_outputs])
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line for the summary and metrics.json: its first line, or its type."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def finite(x):

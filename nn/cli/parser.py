@@ -24,7 +24,8 @@ DESCRIPTION = (
     "model.json, loss.png, decision_boundary.png (2-D data), fit.png (1-D regression) and "
     "graph.svg (the last backward pass for one sample). With no flags it is micrograd's demo: "
     "moons (100 points), MLP 2-16-16-1 with ReLU, hinge loss + 1e-4·L2, SGD with the learning "
-    "rate going linearly from 1.0 to 0.1 over 100 steps."
+    "rate going linearly from 1.0 to 0.1 over 100 steps. Exit status: 0 done, 1 diverged (its "
+    "files written, with the last good weights), 2 usage error (nothing written), 130 interrupted."
 )
 
 
@@ -138,13 +139,15 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
         default=0,
         metavar="K",
         help="every K steps, draw the network after one sample's backward pass into "
-        "OUT/graphs/step_XXXX.svg, played by OUT/graphs/index.html (0: never)",
+        "OUT/graphs/step_XXXX.svg, played by OUT/graphs/index.html (0: never); warns when the "
+        "frames will be many or big",
     )
     train.add_argument(
         "--out",
         default=None,
         metavar="DIR",
-        help="output folder (default: a new folder runs/<dataset>-<time>)",
+        help="output folder, new or empty; one run at a time writes it "
+        "(default: a new folder runs/<dataset>-<time>)",
     )
     train.add_argument(
         "--force",

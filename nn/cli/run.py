@@ -1,7 +1,9 @@
-"""`gradstep train`: settle the plan, claim the folder, train, write the files, summarize.
+"""`gradstep train`: settle the plan, load the data, claim the folder, train, write, summarize.
 
 A run's data flows down: plan (recipe + flags) → data → model and optimizer → `fit` →
-output files and the summary.
+output files and the summary. Everything a flag can get wrong is checked before the folder
+is claimed, so a usage error leaves nothing behind; once training starts, the run's files
+are written whatever happens (a diverged run exits 1 with its last good weights saved).
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 
 import nn
-from nn.cli.outputs import claim_folder, summary, write_outputs
+from nn.cli.folder import claim_folder
+from nn.cli.frames import GuardedFrames, frames_warning
+from nn.cli.outputs import summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
-from nn.train import evaluate
-from nn.train.callbacks import RenderNetwork
+from nn.train import FitState, Objective, evaluate, output_count
 
 # The flags that only the command line has; every other flag is a setting of the plan.
 CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
@@ -30,40 +34,67 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     settings = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
     try:
         plan = make_plan(args.dataset, **settings)
-        out = claim_folder(args.out, args.dataset, args.force)
+        data = load_data(plan)
+        model = nn.MLP(
+            plan.n_features,
+            [*plan.hidden, plan.n_outputs],
+            plan.activation,
+            seed=plan.seed,
+            init=plan.init,
+        )
+        claim = claim_folder(args.out, args.dataset, args.force)
     except ValueError as error:
         usage_error(str(error))
-    X, y, X_test, y_test = load_data(plan)
-    model = nn.MLP(
-        plan.n_features,
-        [*plan.hidden, plan.n_outputs],
-        plan.activation,
-        seed=plan.seed,
-        init=plan.init,
-    )
+    try:
+        return run(plan, data, model, claim.path, args.render_every, args.progress)
+    finally:
+        claim.release()
+
+
+def run(
+    plan: Plan, data: tuple, model: nn.MLP, out: str, render_every: int, progress: bool | None
+) -> int:
+    """Train as the plan says, write the files into `out`, print the summary; the exit status."""
+    X, y, X_test, y_test = data
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
-    if args.render_every:
-        callbacks.append(RenderNetwork(os.path.join(out, "graphs"), every=args.render_every))
+    if render_every:
+        objective = Objective(plan.loss, output_count(model, X[0]), y)
+        warning = frames_warning(
+            FitState(model, X, y, objective, None, plan.steps, None), render_every
+        )
+        if warning:
+            print(f"gradstep train: {warning}", file=sys.stderr)
+        callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
 
     started = time.perf_counter()
-    history = nn.fit(
-        model,
-        X,
-        y,
-        loss=plan.loss,
-        optimizer=optimizer,
-        steps=plan.steps,
-        batch_size=plan.batch_size,
-        schedule=make_schedule(plan.schedule, optimizer, plan.steps),
-        callbacks=callbacks,
-        l2=plan.l2,
-        seed=plan.seed,
-        progress=args.progress,
-    )
+    with warnings.catch_warnings():  # the CLI says it once, below, with the files written
+        warnings.filterwarnings("ignore", "training diverged", RuntimeWarning)
+        history = nn.fit(
+            model,
+            X,
+            y,
+            loss=plan.loss,
+            optimizer=optimizer,
+            steps=plan.steps,
+            batch_size=plan.batch_size,
+            schedule=make_schedule(plan.schedule, optimizer, plan.steps),
+            callbacks=callbacks,
+            l2=plan.l2,
+            seed=plan.seed,
+            progress=progress,
+        )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
-    metrics = write_outputs(out, plan, model, history, X, y, test, len(y_test or ()), started)
+    files = ["graphs/"] if any(cb.written for cb in callbacks) else []
+    notes = [cb.note for cb in callbacks if cb.note]
+    try:
+        metrics = write_outputs(
+            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes
+        )
+    except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
+        print(f"gradstep train: cannot write the run's files into {out}: {error}", file=sys.stderr)
+        return 1
     summary(plan, model, history, test, out, metrics)
     if history.diverged:
         print(f"gradstep train: {history.message}", file=sys.stderr)
@@ -74,23 +105,45 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
 
 
 def load_data(plan: Plan) -> tuple[list, list, list | None, list | None]:
-    """The plan's data set: (X, y, X_test, y_test), split and standardized as the plan says."""
+    """The plan's data set: (X, y, X_test, y_test), split and standardized as the plan says.
+
+    A --test-size that leaves a part (or, for classes, a class in a part) empty is a ValueError.
+    """
     info = DATASETS[plan.dataset]
     X, y = info.load(plan.seed)
     X_test = y_test = None
     if plan.test_size:
-        X, X_test, y, y_test = train_test_split(
-            X,
-            y,
-            test_size=plan.test_size,
-            seed=plan.seed,
-            stratify=info.task == "classification",
-        )
+        stratify = info.task == "classification"
+        try:
+            X, X_test, y, y_test = train_test_split(
+                X, y, test_size=plan.test_size, seed=plan.seed, stratify=stratify
+            )
+        except ValueError:
+            raise ValueError(bad_split(plan, y, stratify)) from None
+        if stratify and set(y) != set(y_test):  # then a class is missing from one part
+            raise ValueError(bad_split(plan, y + y_test, stratify))
     if plan.standardize:
         scale = _scaler(X)
         X = scale(X)
         X_test = scale(X_test) if X_test is not None else None
     return X, y, X_test, y_test
+
+
+def bad_split(plan: Plan, y: list, stratify: bool) -> str:
+    """Why --test-size cannot split the data, and the fractions that can."""
+    counts = [y.count(label) for label in set(y)] if stratify else [len(y)]
+    smallest = min(counts)
+    part = "a class with no sample" if stratify else "no sample"
+    what = f"its smallest class has {smallest} samples" if stratify else f"{len(y)} samples"
+    if smallest < 2:
+        return f"--test-size {plan.test_size:g} cannot split {plan.dataset}: {what}; use 0"
+    lo = math.ceil(1000 / smallest) / 1000
+    hi = math.floor(1000 * (1 - 1 / smallest)) / 1000
+    return (
+        f"--test-size {plan.test_size:g} leaves {part} in the training or the test part "
+        f"({plan.dataset}: {what}); use a fraction from about {lo:g} to {hi:g}, "
+        "or 0 for no test part"
+    )
 
 
 def _scaler(X: list[list[float]]):

@@ -16,6 +16,7 @@ from typing import Any
 
 import nn.losses
 from engine import Value
+from nn.optim import SGD
 from nn.train.history import History
 from nn.train.objective import Objective, as_output, sample_loss
 
@@ -137,7 +138,7 @@ class Loop:
             yield from self.backward_and_update(total, update)
         except (Diverged, *MATH_ERRORS) as error:
             restore(self.params, self.last_good if step > 0 else self.before)
-            diverged(self.history, step, str(error), lr)
+            diverged(self.history, step, str(error), lr, self.l2, self.params, self.optimizer)
             return True
         self.history.record(total.data, self.accuracy(outputs, batch), lr)
         self.last_good = self.before
@@ -145,7 +146,7 @@ class Loop:
         if bad is not None:  # the loss was fine, the update was not: keep its weights
             restore(self.params, self.before)
             what = f"its update made {bad.label or 'a weight'} {bad.data!r}"
-            diverged(self.history, step, what, lr)
+            diverged(self.history, step, what, lr, self.l2, self.params, self.optimizer)
             return True
         if hasattr(self.schedule, "step"):
             self.schedule.step()
@@ -200,17 +201,29 @@ class Loop:
         return stop
 
 
-def diverged(history: History, step: int, what: str, lr: float) -> None:
-    """Say where and why training diverged, which weights the model now has, and what to try."""
+def diverged(
+    history: History,
+    step: int,
+    what: str,
+    lr: float,
+    l2: float = 0.0,
+    params: Sequence[Value] = (),
+    optimizer: Any = None,
+) -> None:
+    """Say where and why training diverged, which weights the model now has, and what to try:
+    a smaller l2 when the L2 term made it diverge (see `l2_cause`), else a smaller lr."""
     history.stop_reason = "diverged"
     if not history.loss:
         kept = "The weights are the initial ones"
     else:
         kept = f"Restored the weights of step {len(history.loss) - 1} (loss {history.loss[-1]:.6g})"
-    history.message = (
-        f"training diverged at step {step}: {what}. {kept}. "
-        f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
-    )
+    cause = l2_cause(l2, lr, params, history, optimizer)
+    if cause is None:
+        advice = f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
+    else:
+        why, smaller = cause
+        advice = f"Try a smaller l2 than {l2:g} (e.g. {smaller:.1g}): {why}."
+    history.message = f"training diverged at step {step}: {what}. {kept}. {advice}"
     warnings.warn(history.message, RuntimeWarning, stacklevel=5)  # the caller of fit
 
 
@@ -232,6 +245,35 @@ def non_finite(outputs: list) -> float | None:
         for v in (out,) if type(out) is Value else out:
             if not math.isfinite(v.data):
                 return v.data
+    return None
+
+
+def l2_cause(
+    l2: float, lr: float, params: Sequence[Value], history: History, optimizer: Any
+) -> tuple[str, float] | None:
+    """(why, an l2 to try) when the L2 term, not the learning rate, made the run diverge.
+
+    Read at the weights the run keeps (`params`, where the last loss was recorded): with plain
+    SGD, lr·l2 >= 1 makes the decay alone overshoot, as each step multiplies every weight by
+    1 - 2·lr·l2; or l2·Σp² is most of the last loss, or not finite by itself.
+    """
+    if not l2:
+        return None
+    if isinstance(optimizer, SGD) and optimizer.momentum == 0.0 and lr * l2 >= 1.0:
+        why = (
+            f"with SGD, lr·l2 = {lr * l2:.3g} >= 1 makes the L2 decay alone diverge, as each "
+            f"step multiplies every weight by 1 - 2·lr·l2 = {1 - 2 * lr * l2:.3g}; keep lr·l2 "
+            "below 1"
+        )
+        return why, min(l2 / 10, 0.1 / lr)
+    squares = sum(p.data * p.data for p in params)
+    penalty = l2 * squares
+    if not math.isfinite(penalty):  # an l2 that brings the term to about 1, if there is one
+        smaller = min(l2 / 10, 1 / squares) if math.isfinite(squares) else l2 / 10
+        return f"the L2 term l2·Σp² alone is {penalty!r}", smaller
+    loss = history.loss[-1] if history.loss else math.nan
+    if loss > 0.0 and penalty >= 0.5 * loss:  # False for a NaN loss
+        return f"the L2 term l2·Σp² is {penalty / loss:.0%} of the loss", l2 / 10
     return None
 
 

@@ -4,17 +4,26 @@ Figures are drawn on a bare `matplotlib.figure.Figure`, not through pyplot: no w
 a server, and the caller's backend is left alone (in a notebook, `nn.plots` must not stop its
 figures from showing). matplotlib is imported only when a plot is drawn, so `import nn` stays
 light. Every file is written whole (temp file + rename).
+
+A diverged run's numbers can be too big to draw: matplotlib's tick arithmetic overflows long
+before float does (a loss of 5e234 on a log axis breaks it; up to 1e150 drew in a few hundred
+random panels). Values beyond `DRAWABLE`, inf and NaN are left out as gaps and the picture
+says so; a picture with nothing to draw raises ValueError.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from engine import Value, no_grad
 from engine.files import write_atomic
+from nn.train.loop import MATH_ERRORS
+
+DRAWABLE = 1e150  # the largest |value| a picture shows; beyond it, a gap and a note
 
 
 def _figure(figsize: tuple[float, float]):
@@ -33,16 +42,20 @@ def _save(fig, path: str | os.PathLike) -> str:
 def loss_curves(history: Any, path: str | os.PathLike, title: str | None = None) -> str:
     """Loss, accuracy (when there is one) and learning rate against the step, stacked panels."""
     steps = list(range(len(history.loss)))
+    loss, loss_gaps = _drawable(history.loss)
+    lr, lr_gaps = _drawable(history.lr)
     accuracy = [a for a in history.accuracy if a is not None]
     panels = 3 if accuracy else 2
     fig = _figure((6.4, 2.2 * panels + 0.4))
     axes = fig.subplots(panels, 1, sharex=True)
     ax = axes[0]
-    ax.plot(steps, history.loss, color="tab:blue", lw=1.5)
-    if history.loss and min(history.loss) > 0:
+    ax.plot(steps, loss, color="tab:blue", lw=1.5)
+    shown = [v for v in loss if not math.isnan(v)]
+    if shown and min(shown) > 0:
         ax.set_yscale("log")
     ax.set_ylabel("loss")
     ax.grid(alpha=0.3)
+    _gap_note(ax, loss_gaps, "loss")
     if title:
         ax.set_title(title)
     if accuracy:
@@ -57,10 +70,11 @@ def loss_curves(history: Any, path: str | os.PathLike, title: str | None = None)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     ax = axes[-1]
-    ax.plot(steps, history.lr, color="tab:orange", lw=1.5)
+    ax.plot(steps, lr, color="tab:orange", lw=1.5)
     ax.set_ylabel("learning rate")
     ax.set_xlabel("step")
     ax.grid(alpha=0.3)
+    _gap_note(ax, lr_gaps, "learning rate")
     return _save(fig, path)
 
 
@@ -87,23 +101,12 @@ def decision_boundary(
     pad_y = 0.1 * (max(ys) - min(ys) or 1.0)
     gx = _linspace(min(xs) - pad_x, max(xs) + pad_x, resolution)
     gy = _linspace(min(ys) - pad_y, max(ys) + pad_y, resolution)
-    scores = []  # score grid (one output) or None
-    classes = []
-    with no_grad():
-        for b in gy:
-            score_row, class_row = [], []
-            for a in gx:
-                out = model([a, b])
-                if type(out) is Value:
-                    score_row.append(out.data)
-                    class_row.append(1 if out.data > 0.0 else 0)
-                else:
-                    values = [v.data for v in out]
-                    class_row.append(max(range(len(values)), key=values.__getitem__))
-            scores.append(score_row)
-            classes.append(class_row)
-    labels = [(1 if t > 0 else 0) if scores[0] else int(t) for t in y]
-    n_classes = max(max(labels), max(max(r) for r in classes)) + 1
+    scores, classes = _predict_grid(model, gx, gy)
+    defined = [c for row in classes for c in row if not math.isnan(c)]
+    if not defined:
+        raise ValueError("the model's outputs are inf or NaN all over the grid: nothing to draw")
+    labels = [(1 if t > 0 else 0) if scores else int(t) for t in y]
+    n_classes = int(max(max(labels), max(defined))) + 1
     from matplotlib.colors import ListedColormap
 
     palette = ["tab:blue", "tab:red"] if n_classes == 2 else _TAB10[:n_classes]
@@ -118,8 +121,11 @@ def decision_boundary(
         cmap=ListedColormap(palette),
         alpha=0.3,
     )
-    if scores[0] and min(map(min, scores)) < 0.0 < max(map(max, scores)):
+    shown = [v for row in scores for v in row if not math.isnan(v)]
+    if shown and min(shown) < 0.0 < max(shown):
         ax.contour(gx, gy, scores, levels=[0.0], colors="k", linewidths=1.0)
+    if len(defined) < resolution * resolution:
+        ax.set_xlabel("blank: the model's output is not finite there")
     for k in range(n_classes):
         pts = [(xs[i], ys[i]) for i, t in enumerate(labels) if t == k]
         if not pts:
@@ -155,14 +161,18 @@ def regression_fit(
         raise ValueError("regression_fit needs 1-D inputs (one feature per sample)")
     xs = [row[0] for row in X]
     grid = _linspace(min(xs), max(xs), resolution)
-    with no_grad():
-        pred = [_scalar(model([a])) for a in grid]
+    pred, gaps = _drawable(_predictions(model, grid))
+    if gaps == len(pred):
+        raise ValueError(
+            f"the model's predictions are all inf, NaN or beyond ±{DRAWABLE:.0e}: nothing to draw"
+        )
     fig = _figure((6.0, 4.0))
     ax = fig.subplots()
     ax.scatter(xs, [float(t) for t in y], s=14, color="tab:blue", alpha=0.7, label="data")
     ax.plot(grid, pred, color="tab:red", lw=2.0, label="model")
     ax.legend(loc="best", fontsize=8)
     ax.grid(alpha=0.3)
+    _gap_note(ax, gaps, "prediction", "point")
     if title:
         ax.set_title(title)
     return _save(fig, path)
@@ -174,8 +184,65 @@ _TAB10 = [
 ]
 
 
-def _scalar(out) -> float:
-    return out.data if type(out) is Value else out[0].data
+def _predict_grid(model: Any, gx: list[float], gy: list[float]) -> tuple[list, list]:
+    """(scores, classes) over the grid, rows along gy; NaN where the model's output is not
+    finite. `scores` is empty for a model with several outputs (the class is their argmax)."""
+    scores, classes = [], []
+    with no_grad():
+        for b in gy:
+            score_row, class_row = [], []
+            for a in gx:
+                values = _outputs(model, [a, b])
+                finite = all(math.isfinite(v) for v in values)
+                if len(values) == 1:
+                    s = values[0]
+                    score_row.append(max(-DRAWABLE, min(DRAWABLE, s)) if finite else math.nan)
+                    class_row.append((1 if s > 0.0 else 0) if finite else math.nan)
+                else:
+                    best = max(range(len(values)), key=values.__getitem__)
+                    class_row.append(best if finite else math.nan)
+            if score_row:
+                scores.append(score_row)
+            classes.append(class_row)
+    return scores, classes
+
+
+def _outputs(model: Any, x: list[float]) -> list[float]:
+    """The model's outputs at x as floats; [nan] when computing them leaves float range."""
+    try:
+        out = model(x)
+    except MATH_ERRORS:
+        return [math.nan]
+    return [out.data] if type(out) is Value else [v.data for v in out]
+
+
+def _predictions(model: Any, grid: list[float]) -> list[float]:
+    with no_grad():
+        return [_outputs(model, [a])[0] for a in grid]
+
+
+def _drawable(values: Sequence[float]) -> tuple[list[float], int]:
+    """The values as a picture shows them (NaN, inf and |v| > DRAWABLE become gaps), and how
+    many gaps that made."""
+    shown = [v if math.isfinite(v) and abs(v) <= DRAWABLE else math.nan for v in values]
+    return shown, sum(1 for v in shown if math.isnan(v))
+
+
+def _gap_note(ax: Any, gaps: int, what: str, unit: str = "step") -> None:
+    """Say on the panel that `gaps` values were left out, rather than leave a silent hole."""
+    if gaps:
+        units = unit if gaps == 1 else f"{unit}s"
+        ax.text(
+            0.99,
+            0.04,
+            f"{gaps} {units} not drawn: {what} inf, NaN or beyond ±{DRAWABLE:.0e}",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=10,
+            color="tab:red",
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"},
+        )
 
 
 def _linspace(lo: float, hi: float, n: int) -> list[float]:
