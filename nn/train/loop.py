@@ -222,7 +222,9 @@ def diverged(
         advice = f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
     else:
         why, smaller = cause
-        advice = f"Try a smaller l2 than {l2:g} (e.g. {smaller:.1g}): {why}."
+        # lr·l2 >= 1 is the product's fault: a smaller lr cures it as surely as a smaller l2
+        also = f" or a smaller learning rate than {lr:g}" if "lr·l2" in why else ""
+        advice = f"Try a smaller l2 than {l2:g} (e.g. {smaller:.1g}){also}: {why}."
     history.message = f"training diverged at step {step}: {what}. {kept}. {advice}"
     warnings.warn(history.message, RuntimeWarning, stacklevel=5)  # the caller of fit
 
