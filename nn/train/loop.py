@@ -222,8 +222,10 @@ def diverged(
         advice = f"Try a smaller learning rate than {lr:g} (e.g. {lr / 10:g})."
     else:
         why, smaller = cause
-        # lr·l2 >= 1 is the product's fault: a smaller lr cures it as surely as a smaller l2
-        also = f" or a smaller learning rate than {lr:g}" if "lr·l2" in why else ""
+        # lr·l2 >= 1 with a usual small l2 (the demo's 1e-4) is the learning rate's doing as
+        # much as the l2's: either cures it
+        usual = "lr·l2" in why and l2 < 1e-2
+        also = f" or a smaller learning rate than {lr:g}" if usual else ""
         advice = f"Try a smaller l2 than {l2:g} (e.g. {smaller:.1g}){also}: {why}."
     history.message = f"training diverged at step {step}: {what}. {kept}. {advice}"
     warnings.warn(history.message, RuntimeWarning, stacklevel=5)  # the caller of fit
