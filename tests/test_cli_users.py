@@ -142,6 +142,10 @@ def test_a_csv_regression_by_target_and_task(tmp_path):
     assert (m["task"], m["target"], m["loss_function"]) == ("regression", "speed", "mse")
     assert m["n_test"] == 0 and "test_loss" not in m  # 12 rows: too few to hold any out
     assert m["class_names"] == [] and "accuracy" not in result.stdout
+    evaluated = gradstep("eval", str(out))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "all 12 rows (the run held none out: its training rows)" in evaluated.stdout
+    assert "RMSE" in evaluated.stdout and "(mse data loss)" in evaluated.stdout
 
 
 MALFORMED = [
@@ -168,6 +172,66 @@ def test_a_missing_file_and_csv_flags_on_a_named_set_are_usage_errors(tmp_path):
     assert "--target is for CSV files; iris is a named data set" in last
     last = usage_error(gradstep("train", "--dataset", "mnist"))
     assert "invalid choice: 'mnist'" in last and "or give a .csv file" in last
+
+
+# ---- gradstep eval ----
+
+
+def test_eval_scores_the_runs_own_test_split_and_writes_nothing(iris_run, tmp_path):
+    out, _ = iris_run
+    before = sorted(os.listdir(out))
+    result = gradstep("eval", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    m = metrics(out)
+    assert "the run's test split, 38 of 150 rows (seed 1337, test_size 0.25)" in result.stdout
+    assert f"accuracy  {m['test_accuracy']:.1%} ({round(m['test_accuracy'] * 38)} of 38)" in (
+        result.stdout
+    )
+    assert f"loss      {m['test_loss']:.6g} (cross_entropy data loss)" in result.stdout
+    assert "per class setosa" in result.stdout
+    assert sorted(os.listdir(out)) == before and os.listdir(tmp_path) == []
+    # the same through the model file, into --out
+    scores = tmp_path / "scores.json"
+    result = gradstep("eval", str(out / "model.json"), "--dataset", "iris", "--out", str(scores))
+    assert result.returncode == 0, result.stderr
+    written = json.loads(scores.read_text())
+    assert written["split"] == "test" and written["rows"] == 38
+    assert written["accuracy"] == m["test_accuracy"] and written["loss"] == m["test_loss"]
+
+
+def test_eval_on_another_file_scores_every_row_by_class_name(iris_run, tmp_path):
+    out, _ = iris_run
+    X, y = load_iris()
+    kept = [(x, IRIS_CLASSES[t]) for x, t in zip(X, y) if t > 0]  # no setosa: indices shift
+    data = tmp_path / "two_species.csv"
+    lines = ["a,b,c,d,species"] + [",".join(map(str, x)) + f",{name}" for x, name in kept]
+    data.write_text("\n".join(lines) + "\n")
+    result = gradstep("eval", str(out), "--dataset", str(data))
+    assert result.returncode == 0, result.stderr
+    model = nn.load(out / "model.json")
+    labels = [IRIS_CLASSES.index(name) for _, name in kept]
+    expected = nn.evaluate(model, [x for x, _ in kept], labels, "cross_entropy")
+    assert "all 100 rows" in result.stdout
+    assert f"accuracy  {expected['accuracy']:.1%}" in result.stdout
+    assert "per class versicolor" in result.stdout and "setosa" not in result.stdout
+
+
+def test_eval_refuses_bad_paths_models_and_data_with_one_line(iris_run, tmp_path):
+    out, _ = iris_run
+    assert "no such file or folder" in usage_error(gradstep("eval", str(tmp_path / "x")), "eval")
+    assert "has no model.json" in usage_error(gradstep("eval", str(tmp_path)), "eval")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "gradstep.mlp"')
+    last = usage_error(gradstep("eval", str(broken), "--dataset", "iris"), "eval")
+    assert str(broken) in last and "invalid JSON" in last
+    lone = tmp_path / "lone.json"
+    lone.write_text((out / "model.json").read_text())
+    assert "--dataset is needed" in usage_error(gradstep("eval", str(lone)), "eval")
+    last = usage_error(gradstep("eval", str(lone), "--dataset", "moons"), "eval")
+    assert "the model takes 4 features per row, but moons has 2" in last
+    last = usage_error(gradstep("eval", str(out), "--out", str(tmp_path / "no" / "s.json")), "eval")
+    assert "does not exist" in last
+    assert sorted(os.listdir(tmp_path)) == ["broken.json", "lone.json"]
 
 
 # ---- pictures are optional ----

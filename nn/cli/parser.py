@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed
 
 from nn.cli.datasets import is_file
+from nn.cli.evaluate import evaluate as run_eval
 from nn.cli.recipes import recipes_text
 from nn.cli.run import train as run_train
 from nn.data import DATASETS
@@ -49,7 +50,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=run_train, usage_error=train.error)
     add_train_flags(train)
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a saved model on a data set: loss and accuracy (or the regression error)",
+        description=EVAL_DESCRIPTION,
+    )
+    evaluate.set_defaults(run=run_eval, usage_error=evaluate.error)
+    add_eval_flags(evaluate)
     return parser
+
+
+EVAL_DESCRIPTION = (
+    "Score a saved model on a data set and print its loss and accuracy (or, for regression, "
+    "its errors). Given a run's folder (or the model.json in it), the data set the run trained "
+    "on is scored on the run's own held-out test split, found again from its metrics.json; "
+    "any other data set, or a model file on its own, is scored on every row. Nothing is "
+    "written unless --out says where."
+)
+
+
+def add_eval_flags(evaluate: argparse.ArgumentParser) -> None:
+    """The arguments of `gradstep eval`."""
+    evaluate.add_argument(
+        "model",
+        metavar="RUN_DIR_OR_MODEL_JSON",
+        help="a run's folder (written by gradstep train) or a saved model's .json file",
+    )
+    evaluate.add_argument(
+        "--dataset",
+        type=dataset_name,
+        default=None,
+        metavar="NAME|FILE.csv",
+        help=f"data set to score on: {', '.join(DATASETS)}, or a CSV file "
+        "(default: the one the run trained on)",
+    )
+    add_csv_flags(evaluate)
+    evaluate.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of a generated data set (default: the run's, else 1337)",
+    )
+    evaluate.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.json",
+        help="also write the scores to this JSON file (default: write nothing)",
+    )
 
 
 def add_csv_flags(parser: argparse.ArgumentParser) -> None:
