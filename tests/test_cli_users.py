@@ -166,11 +166,11 @@ def test_a_malformed_csv_is_a_usage_error_naming_the_line(tmp_path, text, words)
 
 
 def test_a_missing_file_and_csv_flags_on_a_named_set_are_usage_errors(tmp_path):
-    last = usage_error(gradstep("train", "--dataset", str(tmp_path / "none.csv")))
-    assert "cannot read --dataset" in last and "No such file" in last
-    last = usage_error(gradstep("train", "--dataset", "iris", "--target", "species"))
+    last = usage_error(gradstep("train", "--dataset", "none.csv", cwd=tmp_path))
+    assert "cannot read --dataset none.csv: No such file or directory" in last
+    last = usage_error(gradstep("train", "--dataset", "iris", "--target", "kind", cwd=tmp_path))
     assert "--target is for CSV files; iris is a named data set" in last
-    last = usage_error(gradstep("train", "--dataset", "mnist"))
+    last = usage_error(gradstep("train", "--dataset", "mnist", cwd=tmp_path))
     assert "invalid choice: 'mnist'" in last and "or give a .csv file" in last
 
 
@@ -256,9 +256,12 @@ def test_without_graphviz_a_run_writes_every_other_file_and_warns_once(tmp_path)
 # ---- small things ----
 
 
-def test_zero_steps_is_refused_with_trains_usage_line():
-    assert "--steps: must be >= 1, got 0" in usage_error(gradstep("train", "--steps", "0"))
-    assert "--lr: 'abc' is not a number" in usage_error(gradstep("train", "--lr", "abc"))
+def test_zero_steps_is_refused_with_trains_usage_line(tmp_path):
+    refused = gradstep("train", "--steps", "0", cwd=tmp_path)
+    assert "--steps: must be >= 1, got 0" in usage_error(refused)
+    refused = gradstep("train", "--lr", "abc", cwd=tmp_path)
+    assert "--lr: 'abc' is not a number" in usage_error(refused)
+    assert os.listdir(tmp_path) == []
 
 
 def test_no_hidden_layer_is_said_in_words(tmp_path):
