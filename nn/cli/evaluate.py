@@ -112,14 +112,14 @@ class Rows:
 
 def eval_rows(args: argparse.Namespace, run: dict | None) -> Rows:
     """The data set's rows to score: the run's test split when it is the run's data set."""
-    dataset = args.dataset
+    dataset = shown = args.dataset
     if dataset is None:
         if run is None:
             raise ValueError(
                 f"--dataset is needed: {args.model} has no metrics.json that says which data "
                 "set it trained on"
             )
-        dataset = run.get("dataset_file") or run["dataset"]
+        dataset, shown = run.get("dataset_file") or run["dataset"], run["dataset"]
     same = run is not None and same_data(dataset, run)
     target = args.target if args.target is not None or not same else run.get("target")
     task = args.task if args.task is not None or not same else run.get("task")
@@ -131,9 +131,9 @@ def eval_rows(args: argparse.Namespace, run: dict | None) -> Rows:
         n = len(X) + len(X_test)
         what = f"the run's test split, {len(X_test)} of {n} rows (seed {seed}, "
         what += f"test_size {test_size:g})"
-        return Rows(X_test, y_test, info, dataset, what, "test")
+        return Rows(X_test, y_test, info, shown, what, "test")
     what = f"all {len(X)} rows" + (" (the run held none out: its training rows)" if same else "")
-    return Rows(X, y, info, dataset, what, "all")
+    return Rows(X, y, info, shown, what, "all")
 
 
 def same_data(dataset: str, run: dict) -> bool:
