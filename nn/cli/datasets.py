@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from nn.data import DATASETS, DatasetInfo, get_dataset, load_csv, train_test_split
+from nn.data import DatasetInfo, get_dataset, load_csv, train_test_split
 
 
 def is_file(dataset: str) -> bool:
@@ -54,8 +54,3 @@ def split(info: DatasetInfo, seed: int, test_size: float) -> tuple:
         X, y, test_size=test_size, seed=seed, stratify=info.task == "classification"
     )
     return X, y, X_test, y_test
-
-
-def names() -> str:
-    """The data sets' names, for messages."""
-    return ", ".join(DATASETS)
