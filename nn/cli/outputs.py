@@ -2,8 +2,8 @@
 
 The folder is claimed before training, so a bad --out fails in a second instead of after the run.
 Nothing is lost to a picture: model.json is written first, every picture is drawn under a guard
-(one that cannot be drawn is left out with a note; without Graphviz, a warning that says how to
-install it), and metrics.json is written last, whatever happened before it.
+(one that cannot be drawn is left out with a note; without Graphviz, the note says how to install
+it), and metrics.json is written last, whatever happened before it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.files import write_atomic
-from engine.viz import MAX_NODES, DotNotFoundError
+from engine.viz import MAX_NODES
 from nn import MLP, Sequential
 from nn.cli.recipes import Plan
 from nn.train import FitState, Objective, output_count, plots
@@ -52,48 +52,36 @@ def claim_folder(out: str | None, dataset: str, force: bool = False) -> str:
 
 
 def write_outputs(
-    out, plan, model, history, X, y, test, n_test, started, saved=None, frames=()
+    out, plan, model, history, X, y, test, n_test, started, files=(), notes=(), saved=None
 ) -> dict[str, Any]:
-    """Write model.json (`saved`, else `model`), the pictures and metrics.json (last, always);
-    return the metrics.
+    """Write model.json, the pictures and metrics.json (always, last); return the metrics.
 
-    `model` is the network that trained on `X`; `saved` is what takes raw rows (its scaling,
-    then `model`). A picture that cannot be drawn never costs the run its files: it is left
-    out with a note, or a warning when Graphviz is missing. `frames` are folders written
-    during training (graphs/), listed among the files.
+    `model` is the network that trained on `X`; `saved`, when given, is what model.json holds:
+    the network behind the scaling fitted to its training rows, so that it takes raw rows.
+    `files` and `notes`: what the run wrote and has to say already (graphs/); a picture that
+    cannot be drawn adds a note (without Graphviz, the note says how to install it).
     """
     written: list[str] = []
-    notes: list[str] = []
-    warnings: list[str] = []
+    notes = list(notes)
     try:
         (saved or model).save(os.path.join(out, "model.json"))
         written.append("model.json")
         for name, draw in pictures(plan, model, history, X, y):
-            draw_picture(name, draw, os.path.join(out, name), written, notes, warnings)
-        written += frames
+            try:
+                note = draw(os.path.join(out, name))
+                written.append(name)
+            except Exception as error:  # a picture never costs the run its files
+                note = f"{name} not drawn: {one_line(error)}"
+            if note:
+                notes.append(note)
     finally:
-        metrics = run_metrics(plan, saved or model, history, test, len(X), n_test, written)
-        metrics["notes"], metrics["warnings"] = notes, warnings
+        metrics = run_metrics(
+            plan, saved or model, history, test, len(X), n_test, written + [*files], notes
+        )
         metrics["total_seconds"] = round(time.perf_counter() - started, 3)
         text = json.dumps(finite(metrics), indent=1, allow_nan=False) + "\n"
         write_atomic(os.path.join(out, "metrics.json"), text)
     return metrics
-
-
-def draw_picture(name: str, draw, path: str, written: list, notes: list, warnings: list) -> None:
-    """Draw one picture with draw(path): its name joins `written`, or, if it cannot be drawn, a
-    line joins `warnings` (Graphviz is missing: it says how to install it) or `notes`."""
-    try:
-        note = draw(path)
-    except DotNotFoundError as error:
-        warnings.append(f"{name} not drawn: {one_line(error)}")
-        return
-    except Exception as error:  # a picture never costs the run its files
-        notes.append(f"{name} not drawn: {one_line(error)}")
-        return
-    written.append(name)
-    if note:
-        notes.append(note)
 
 
 def pictures(plan, model, history, X, y) -> list[tuple[str, Callable[[str], str | None]]]:
@@ -142,7 +130,7 @@ def sample_graph(plan, model, history, X, y, path: str) -> str | None:
     return None
 
 
-def run_metrics(plan, saved, history, test, n_train, n_test, written) -> dict[str, Any]:
+def run_metrics(plan, saved, history, test, n_train, n_test, written, notes) -> dict[str, Any]:
     """What metrics.json holds: the plan, the scores, the history and the files, named as the
     summary names them."""
     metrics = {
@@ -192,6 +180,7 @@ def run_metrics(plan, saved, history, test, n_train, n_test, written) -> dict[st
             "test_accuracy": history.val_accuracies,
         },
         "files": written + ["metrics.json"],
+        "notes": notes,
     }
     if test is not None:  # a run that holds nothing out has no test scores at all
         metrics["test_loss"] = test["loss"]

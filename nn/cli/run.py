@@ -89,10 +89,8 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     frames = ["graphs/"] if any(cb.written for cb in callbacks) else []
 
     metrics = write_outputs(
-        out, plan, model, history, X, y, test, len(y_test or ()), started, saved, frames
+        out, plan, model, history, X, y, test, len(y_test or ()), started, frames, saved=saved
     )
-    for warning in metrics["warnings"]:
-        print(f"gradstep train: warning: {warning}", file=sys.stderr)
     summary(plan, saved, history, test, out, metrics)
     if history.diverged:
         print(f"gradstep train: {history.message}", file=sys.stderr)
