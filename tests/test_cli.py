@@ -50,7 +50,7 @@ def test_default_run_is_micrograds_demo_and_reaches_100_percent(tmp_path):
     assert m["loss_function"] == "hinge" and m["l2"] == 1e-4 and m["optimizer"] == "sgd"
     assert m["steps"] == 100 and m["stop_reason"] == "steps"
     assert m["history"]["lr"][0] == 1.0 and m["history"]["lr"][-1] == pytest.approx(0.109)
-    assert m["loss"] == m["history"]["loss"][-1] and m["seconds"] > 0
+    assert m["step_loss"] == m["history"]["step_loss"][-1] and m["seconds"] > 0
     # the files, checked by content
     for png in ("loss.png", "decision_boundary.png"):
         assert (out / png).read_bytes()[:8] == PNG

@@ -3,6 +3,8 @@
 gradstep train                                  # micrograd's demo
 gradstep train --dataset iris                   # held-out test split, Adam, cross-entropy
 gradstep train --dataset spirals --hidden 32,32 --steps 300 --out runs/spirals
+gradstep train --dataset pets.csv --target kind    # your own data: a CSV with a header row
+gradstep eval runs/spirals                          # score a saved model (the run's test split)
 """
 
 from __future__ import annotations

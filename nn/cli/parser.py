@@ -12,15 +12,19 @@ import math
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as installed
 
+from nn.cli.datasets import is_file
+from nn.cli.evaluate import evaluate as run_eval
 from nn.cli.recipes import recipes_text
 from nn.cli.run import train as run_train
 from nn.data import DATASETS
+from nn.data.csv import TASKS
 from nn.mlp import ACTIVATIONS, INITS
 from nn.optim import OPTIMIZERS, SCHEDULES
 from nn.train import LOSSES
 
 DESCRIPTION = (
-    "Train an MLP on a named data set and write what happened into a folder: metrics.json, "
+    "Train an MLP on a named data set or a CSV file of your own and write what happened into "
+    "a folder: metrics.json, "
     "model.json, loss.png, decision_boundary.png (2-D data), fit.png (1-D regression) and "
     "graph.svg (the last backward pass for one sample). With no flags it is micrograd's demo: "
     "moons (100 points), MLP 2-16-16-1 with ReLU, hinge loss + 1e-4·L2, SGD with the learning "
@@ -47,14 +51,83 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(run=run_train, usage_error=train.error)
     add_train_flags(train)
+    evaluate = commands.add_parser(
+        "eval",
+        help="score a saved model on a data set: loss and accuracy (or the regression error)",
+        description=EVAL_DESCRIPTION,
+    )
+    evaluate.set_defaults(run=run_eval, usage_error=evaluate.error)
+    add_eval_flags(evaluate)
     return parser
+
+
+EVAL_DESCRIPTION = (
+    "Score a saved model on a data set and print its loss and accuracy (or, for regression, "
+    "its errors). Given a run's folder (or the model.json in it), the data set the run trained "
+    "on is scored on the run's own held-out test split, found again from its metrics.json; "
+    "any other data set, or a model file on its own, is scored on every row. Nothing is "
+    "written unless --out says where."
+)
+
+
+def add_eval_flags(evaluate: argparse.ArgumentParser) -> None:
+    """The arguments of `gradstep eval`."""
+    evaluate.add_argument(
+        "model",
+        metavar="RUN_DIR_OR_MODEL_JSON",
+        help="a run's folder (written by gradstep train) or a saved model's .json file",
+    )
+    evaluate.add_argument(
+        "--dataset",
+        type=dataset_name,
+        default=None,
+        metavar="NAME|FILE.csv",
+        help=f"data set to score on: {', '.join(DATASETS)}, or a CSV file "
+        "(default: the one the run trained on)",
+    )
+    add_csv_flags(evaluate)
+    evaluate.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of a generated data set (default: the run's, else 1337)",
+    )
+    evaluate.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.json",
+        help="also write the scores to this JSON file (default: write nothing)",
+    )
+
+
+def add_csv_flags(parser: argparse.ArgumentParser) -> None:
+    """--target and --task: how to read a CSV file given as --dataset."""
+    parser.add_argument(
+        "--target",
+        default=None,
+        metavar="NAME",
+        help="a CSV file's target column (default: the last one)",
+    )
+    parser.add_argument(
+        "--task",
+        choices=TASKS,
+        default=None,
+        help="a CSV file's task (default: classification when the target holds labels or "
+        "integers, regression when it holds other numbers)",
+    )
 
 
 def add_train_flags(train: argparse.ArgumentParser) -> None:
     """The flags of `gradstep train`; defaults left open (None) come from the data set's recipe."""
     train.add_argument(
-        "--dataset", default="moons", choices=list(DATASETS), help="data set to train on"
+        "--dataset",
+        type=dataset_name,
+        default="moons",
+        metavar="NAME|FILE.csv",
+        help=f"data set to train on: {', '.join(DATASETS)}, or a CSV file of your own with a "
+        "header row, numeric features and a target column (default: moons)",
     )
+    add_csv_flags(train)
     train.add_argument(
         "--hidden",
         type=hidden_sizes,
@@ -103,7 +176,7 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
     )
     train.add_argument(
         "--steps",
-        type=count,
+        type=positive_count,
         default=None,
         help="number of optimizer steps (default: per data set; moons 100)",
     )
@@ -187,6 +260,23 @@ def hidden_sizes(text: str) -> list[int]:
     if any(n < 1 for n in sizes):
         raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
     return sizes
+
+
+def dataset_name(text: str) -> str:
+    """A data set's name, or a CSV file: a path ending .csv, or any existing file."""
+    if text in DATASETS or is_file(text):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {text!r} (choose from {', '.join(DATASETS)}, or give a .csv file)"
+    )
+
+
+def positive_count(text: str) -> int:
+    """A whole number >= 1."""
+    n = count(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+    return n
 
 
 def count(text: str) -> int:

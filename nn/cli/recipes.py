@@ -1,11 +1,13 @@
 """Per-data-set defaults of `gradstep train` (Recipe), and the Plan settled from them and the flags.
 
 A flag the user gives wins; what it leaves open comes from the data set's recipe, so that
-`gradstep train --dataset X` trains well with no other flag.
+`gradstep train --dataset X` trains well with no other flag. A CSV file of your own gets the
+recipe of its task (FILE_RECIPES).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 
 from nn.data import DatasetInfo, get_dataset
@@ -94,6 +96,36 @@ RECIPES: dict[str, Recipe] = {
         init="scaled",
     ),
 }
+# A CSV file's recipe, by its task: standardized features, Adam, minibatches for large files.
+FILE_RECIPES: dict[str, Recipe] = {
+    "classification": Recipe(
+        hidden=(16,),
+        loss="cross_entropy",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.01,
+        schedule="cosine",
+        steps=300,
+        batch_size=32,
+        standardize=True,
+        init="scaled",
+    ),
+    "regression": Recipe(
+        hidden=(16, 16),
+        activation="tanh",
+        loss="mse",
+        l2=0.0,
+        optimizer="adam",
+        lr=0.01,
+        schedule="cosine",
+        steps=300,
+        batch_size=32,
+        standardize=True,
+        init="scaled",
+    ),
+}
+HELD_OUT = 0.25  # the share of a real data set held out for testing by default
+MIN_ROWS_TO_HOLD_OUT = 20  # a smaller file trains on every row: a test set of 4 says little
 
 
 def recipes_text() -> str:
@@ -108,7 +140,16 @@ def recipes_text() -> str:
             f"lr {r.lr:g} {r.schedule}, {r.steps} steps, {batch}"
             + (", standardized" if r.standardize else "")
         )
-    lines.append("iris and digits hold out --test-size 0.25 for testing; --seed 1337 as micrograd.")
+    for task, r in FILE_RECIPES.items():
+        lines.append(
+            f"  FILE.csv ({task}) hidden {','.join(map(str, r.hidden))} {r.activation}, "
+            f"{r.loss}, {r.optimizer} lr {r.lr:g} {r.schedule}, {r.steps} steps, "
+            f"batches of {r.batch_size}, standardized"
+        )
+    lines.append(
+        f"iris, digits and CSV files (of {MIN_ROWS_TO_HOLD_OUT} rows or more) hold out "
+        f"--test-size {HELD_OUT:g} for testing; --seed 1337 as micrograd."
+    )
     return "\n".join(lines)
 
 
@@ -133,11 +174,17 @@ class Plan:
     init: str
     n_features: int
     n_outputs: int
+    name: str = ""  # a short name for folders: the data set's, or the file's stem
+    class_names: tuple[str, ...] = ()  # real data's (iris, digits, a CSV file's), else ()
+    file: str | None = None  # a CSV file's absolute path
+    target: str | None = None  # a CSV file's target column
 
 
 def make_plan(
     dataset: str = "moons",
     *,
+    info: DatasetInfo | None = None,
+    target: str | None = None,
     hidden: list[int] | None = None,
     activation: str | None = None,
     loss: str | None = None,
@@ -153,10 +200,14 @@ def make_plan(
 ) -> Plan:
     """Settle a run from the given settings (None: the data set's recipe decides).
 
-    A loss that does not fit the data set raises ValueError saying which losses do.
+    `info` is the data set when it is not one of the library's (a CSV file's, see
+    `nn.cli.datasets`), read from `target`. A loss that does not fit the data set raises
+    ValueError saying which losses do.
     """
-    info = get_dataset(dataset)
-    base = RECIPES.get(dataset, MICROGRAD)
+    from_file = info is not None
+    if info is None:
+        info = get_dataset(dataset)
+    base = FILE_RECIPES[info.task] if from_file else RECIPES.get(dataset, MICROGRAD)
     recipe = replace(
         base,
         hidden=tuple(hidden) if hidden is not None else base.hidden,
@@ -184,12 +235,23 @@ def make_plan(
         steps=recipe.steps,
         batch_size=recipe.batch_size if batch_size is None else batch_size or None,
         seed=seed,
-        test_size=test_size if test_size is not None else 0.25 if info.real else 0.0,
+        test_size=test_size if test_size is not None else default_test_size(info),
         standardize=recipe.standardize,
         init=init or recipe.init,
         n_features=info.n_features,
         n_outputs=1 if one_output else info.n_classes,
+        name=info.name,
+        class_names=info.class_names if info.task == "classification" and info.real else (),
+        file=os.path.abspath(dataset) if from_file else None,
+        target=target,
     )
+
+
+def default_test_size(info: DatasetInfo) -> float:
+    """HELD_OUT for real data (a file only when it has MIN_ROWS_TO_HOLD_OUT rows), else 0."""
+    if not info.real or (info.n_samples is not None and info.n_samples < MIN_ROWS_TO_HOLD_OUT):
+        return 0.0
+    return HELD_OUT
 
 
 def check_loss_fits(loss: str, dataset: str, info: DatasetInfo) -> None:

@@ -2,8 +2,9 @@
 
 A run's data flows down: plan (recipe + flags) → data → model and optimizer → `fit` →
 output files and the summary. Everything a flag can get wrong is checked before the folder
-is claimed, so a usage error leaves nothing behind; once training starts, the run's files
-are written whatever happens (a diverged run exits 1 with its last good weights saved).
+is claimed (a CSV file line by line, the split), so a usage error leaves nothing behind; once
+training starts, the run's files are written whatever happens (a diverged run exits 1 with
+its last good weights saved).
 """
 
 from __future__ import annotations
@@ -17,24 +18,39 @@ import warnings
 from collections.abc import Callable
 
 import nn
+from nn import Sequential, Standardize
+from nn.cli.datasets import is_file, open_dataset, split
 from nn.cli.folder import claim_folder
 from nn.cli.frames import GuardedFrames, frames_warning
 from nn.cli.outputs import summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
-from nn.data import DATASETS, train_test_split
+from nn.data import DatasetInfo
 from nn.optim import make_optimizer, make_schedule
-from nn.train import FitState, Objective, evaluate, output_count
+from nn.train import FitState, Objective, output_count
 
 # The flags that only the command line has; every other flag is a setting of the plan.
-CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
+CLI_ONLY = (
+    "command",
+    "run",
+    "usage_error",
+    "dataset",
+    "target",
+    "task",
+    "render_every",
+    "out",
+    "force",
+    "progress",
+)
 
 
 def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     """Run `gradstep train` with parsed flags; `usage_error` exits 2 with train's usage line."""
     settings = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
     try:
-        plan = make_plan(args.dataset, **settings)
-        data = load_data(plan)
+        info, target = open_dataset(args.dataset, args.target, args.task)
+        from_file = info if is_file(args.dataset) else None  # else make_plan knows it by name
+        plan = make_plan(args.dataset, info=from_file, target=target, **settings)
+        data = load_data(plan, info)
         model = nn.MLP(
             plan.n_features,
             [*plan.hidden, plan.n_outputs],
@@ -42,7 +58,7 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
             seed=plan.seed,
             init=plan.init,
         )
-        claim = claim_folder(args.out, args.dataset, args.force)
+        claim = claim_folder(args.out, plan.name, args.force)
     except ValueError as error:
         usage_error(str(error))
     try:
@@ -55,7 +71,10 @@ def run(
     plan: Plan, data: tuple, model: nn.MLP, out: str, render_every: int, progress: bool | None
 ) -> int:
     """Train as the plan says, write the files into `out`, print the summary; the exit status."""
-    X, y, X_test, y_test = data
+    X, y, X_test, y_test, scaler = data
+    # What is saved takes raw rows: the scaling fitted to the training rows, then the network.
+    # The network trains on rows scaled once, up front, which is the same arithmetic.
+    saved = Sequential(scaler, model, class_names=plan.class_names) if scaler else model
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
     if render_every:
@@ -83,19 +102,34 @@ def run(
             l2=plan.l2,
             seed=plan.seed,
             progress=progress,
+            X_val=X_test,
+            y_val=y_test,
         )
-    test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
+    test = None
+    if X_test is not None:
+        test = {"loss": history.val_loss, "accuracy": history.val_accuracy}
 
     files = ["graphs/"] if any(cb.written for cb in callbacks) else []
     notes = [cb.note for cb in callbacks if cb.note]
     try:
         metrics = write_outputs(
-            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes
+            out,
+            plan,
+            model,
+            history,
+            X,
+            y,
+            test,
+            len(y_test or ()),
+            started,
+            files,
+            notes,
+            saved=saved,
         )
     except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
         print(f"gradstep train: cannot write the run's files into {out}: {error}", file=sys.stderr)
         return 1
-    summary(plan, model, history, test, out, metrics)
+    summary(plan, saved, history, test, out, metrics)
     if history.diverged:
         print(f"gradstep train: {history.message}", file=sys.stderr)
         return 1
@@ -104,29 +138,25 @@ def run(
     return 0
 
 
-def load_data(plan: Plan) -> tuple[list, list, list | None, list | None]:
-    """The plan's data set: (X, y, X_test, y_test), split and standardized as the plan says.
+def load_data(plan: Plan, info: DatasetInfo) -> tuple:
+    """The plan's data: (X, y, X_test, y_test, scaler), split as `gradstep eval` finds it again,
+    and standardized with the training rows' Standardize (None when the plan does not scale).
 
     A --test-size that leaves a part (or, for classes, a class in a part) empty is a ValueError.
     """
-    info = DATASETS[plan.dataset]
-    X, y = info.load(plan.seed)
-    X_test = y_test = None
-    if plan.test_size:
-        stratify = info.task == "classification"
-        try:
-            X, X_test, y, y_test = train_test_split(
-                X, y, test_size=plan.test_size, seed=plan.seed, stratify=stratify
-            )
-        except ValueError:
-            raise ValueError(bad_split(plan, y, stratify)) from None
-        if stratify and set(y) != set(y_test):  # then a class is missing from one part
-            raise ValueError(bad_split(plan, y + y_test, stratify))
-    if plan.standardize:
-        scale = _scaler(X)
-        X = scale(X)
-        X_test = scale(X_test) if X_test is not None else None
-    return X, y, X_test, y_test
+    stratify = info.task == "classification"
+    try:
+        X, y, X_test, y_test = split(info, plan.seed, plan.test_size)
+    except ValueError:
+        raise ValueError(bad_split(plan, info.load(plan.seed)[1], stratify)) from None
+    if stratify and y_test is not None and set(y) != set(y_test):  # a class missing in a part
+        raise ValueError(bad_split(plan, y + y_test, stratify))
+    if not plan.standardize:
+        return X, y, X_test, y_test, None
+    scaler = Standardize.fit(X)  # the training rows only: the test set must not leak into it
+    X = [scaler(x) for x in X]
+    X_test = [scaler(x) for x in X_test] if X_test is not None else None
+    return X, y, X_test, y_test, scaler
 
 
 def bad_split(plan: Plan, y: list, stratify: bool) -> str:
@@ -136,26 +166,11 @@ def bad_split(plan: Plan, y: list, stratify: bool) -> str:
     part = "a class with no sample" if stratify else "no sample"
     what = f"its smallest class has {smallest} samples" if stratify else f"{len(y)} samples"
     if smallest < 2:
-        return f"--test-size {plan.test_size:g} cannot split {plan.dataset}: {what}; use 0"
+        return f"--test-size {plan.test_size:g} cannot split {plan.name}: {what}; use 0"
     lo = math.ceil(1000 / smallest) / 1000
     hi = math.floor(1000 * (1 - 1 / smallest)) / 1000
     return (
         f"--test-size {plan.test_size:g} leaves {part} in the training or the test part "
-        f"({plan.dataset}: {what}); use a fraction from about {lo:g} to {hi:g}, "
+        f"({plan.name}: {what}); use a fraction from about {lo:g} to {hi:g}, "
         "or 0 for no test part"
     )
-
-
-def _scaler(X: list[list[float]]):
-    """Standardize with the training set's mean and std (the test set must not leak into them)."""
-    n = len(X)
-    stats = []
-    for column in zip(*X, strict=True):
-        mean = math.fsum(column) / n
-        std = math.sqrt(math.fsum((v - mean) ** 2 for v in column) / n)
-        stats.append((mean, 1.0 / std if std > 0.0 else 0.0))
-
-    def scale(rows: list[list[float]]) -> list[list[float]]:
-        return [[(v - m) * s for v, (m, s) in zip(row, stats, strict=True)] for row in rows]
-
-    return scale

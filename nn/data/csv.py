@@ -67,6 +67,7 @@ class CsvData:
             real=True,
             description=f"{self.path}: {len(X)} rows, {self.n_features} features, "
             f"target {self.target!r}",
+            n_samples=len(X),
         )
 
 

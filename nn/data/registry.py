@@ -20,7 +20,8 @@ class DatasetInfo:
 
     `task` is 'classification' (y: class indices 0..n_classes-1, named by `class_names`) or
     'regression' (y: floats; `n_classes` is None). `real` marks shipped real data, which the
-    command line splits into train/test by default; real data ignore the seed.
+    command line splits into train/test by default; real data ignore the seed. `n_samples` is
+    the number of rows when it is known before loading (a file read already), else None.
     """
 
     name: str
@@ -31,6 +32,7 @@ class DatasetInfo:
     class_names: tuple[str, ...]
     real: bool
     description: str = ""
+    n_samples: int | None = None
 
 
 def _generated(name: str, make: Callable, n_classes: int, description: str) -> DatasetInfo:

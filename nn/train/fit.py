@@ -15,20 +15,20 @@ recorded loss was measured, warns, and says what to try, instead of raising.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine import no_grad
 from nn.checks import check_int, check_real, check_rows, check_targets
 from nn.optim import make_optimizer
 from nn.train.callbacks import Callback, EarlyStopping, ProgressBar
 from nn.train.history import History
-from nn.train.loop import MATH_ERRORS, Batches, FitState, Loop, non_finite
-from nn.train.objective import Objective, as_output, output_count
+from nn.train.loop import Batches, FitState, Loop
+from nn.train.objective import Objective, output_count
+from nn.train.scoring import evaluate
+from nn.train.validation import HeldOut, default_every
 
 
 def fit(
@@ -50,6 +50,7 @@ def fit(
     progress: bool | None = None,
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
+    eval_every: int | None = None,
 ) -> History:
     """Train `model` on (X, y) by gradient descent; return the `History` of the run.
 
@@ -64,11 +65,15 @@ def fit(
     - target_loss / patience: stop once the loss is <= target_loss, or has not improved for
       `patience` steps.
     - progress: a tqdm bar on stderr; None shows it only when stderr is a terminal.
+    - X_val, y_val: held-out data, scored (data loss and accuracy, no graph) at the start,
+      every `eval_every` steps (default: about 20 times per run) and at the end, into
+      `history.val_steps`, `val_losses`, `val_accuracies`; the final score is `val_loss`,
+      `val_accuracy`.
     """
     run = prepare(
         model, X, y, loss, optimizer, steps, batch_size, schedule, callbacks,
         lr=lr, l2=l2, target_loss=target_loss, patience=patience, seed=seed,
-        progress=progress, X_val=X_val, y_val=y_val,
+        progress=progress, X_val=X_val, y_val=y_val, eval_every=eval_every,
     )  # fmt: skip
     run.begin()
     start = time.perf_counter()
@@ -82,8 +87,6 @@ class Run:
 
     loop: Loop
     state: FitState
-    X_val: list | None = None
-    y_val: list | None = None
 
     def begin(self) -> None:
         """Tell every callback that training begins."""
@@ -91,15 +94,13 @@ class Run:
             cb.on_train_begin(self.state)
 
     def end(self, seconds: float) -> History:
-        """Score the final weights on the training (and validation) set, tell the callbacks."""
+        """Score the final weights on the training set, tell the callbacks (`HeldOut` scores
+        the validation set)."""
         history, model, objective = self.loop.history, self.loop.model, self.loop.objective
         history.seconds = seconds
         history.steps = len(history.loss)
         final = evaluate(model, self.loop.X, self.loop.y, objective)
         history.train_loss, history.train_accuracy = final["loss"], final["accuracy"]
-        if self.X_val is not None:
-            val = evaluate(model, self.X_val, self.y_val, objective)
-            history.val_loss, history.val_accuracy = val["loss"], val["accuracy"]
         for cb in self.loop.callbacks:
             cb.on_train_end(history)
         return history
@@ -124,6 +125,7 @@ def prepare(
     progress: bool | None = None,
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
+    eval_every: int | None = None,
 ) -> Run:
     """Check `fit`'s arguments and set up its run, without taking a step."""
     X = check_rows("X", X)
@@ -134,12 +136,18 @@ def prepare(
     l2 = check_real("l2", l2, "[0, inf)")
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
+    if X_val is None and eval_every is not None:
+        raise ValueError("eval_every says how often to score X_val; pass X_val and y_val too")
     if X_val is not None:
         X_val = check_rows("X_val", X_val)
         y_val = check_targets("y_val", y_val, len(X_val))
+        every = default_every(steps) if eval_every is None else eval_every
+        held_out = HeldOut(X_val, y_val, every)
     objective = Objective(loss, output_count(model, X[0]), y)
     optimizer = make_optimizer(optimizer, list(model.parameters()), lr)
     callbacks = _callbacks(callbacks, patience, progress)
+    if X_val is not None:
+        callbacks.insert(0, held_out)  # first: the others see its scores in their logs
     history = History()
     loop = Loop(
         model,
@@ -157,35 +165,7 @@ def prepare(
     )
 
     state = FitState(model, X, y, objective, optimizer, steps, history)
-    return Run(loop, state, X_val, y_val)
-
-
-def evaluate(model, X: Sequence, y: Sequence, loss: str | Callable | Objective = "auto") -> dict:
-    """{'loss', 'accuracy'} of `model` on (X, y) without building a graph (no L2 term).
-
-    The loss is None if it is not finite or cannot be computed (a diverged model).
-    """
-    X = check_rows("X", X)
-    labels = check_targets("y", y, len(X))
-    objective = (
-        loss if isinstance(loss, Objective) else Objective(loss, output_count(model, X[0]), labels)
-    )
-    targets = objective.targets_for(labels)
-    with no_grad():
-        try:
-            outputs = [as_output(model(x), objective.n_outputs) for x in X]
-        except MATH_ERRORS:
-            return {"loss": None, "accuracy": None}
-        value = math.nan
-        if non_finite(outputs) is None:  # a loss of NaN outputs may raise (log) or give NaN
-            try:
-                value = objective.loss_value(outputs, targets).data
-            except MATH_ERRORS:
-                pass
-    return {
-        "loss": value if math.isfinite(value) else None,
-        "accuracy": objective.accuracy(outputs, labels),
-    }
+    return Run(loop, state)
 
 
 def _callbacks(callbacks: Sequence, patience: int | None, progress: bool | None) -> list:

@@ -10,8 +10,11 @@ from typing import Any
 class History:
     """What happened during `fit`: one entry per completed step, and why it stopped.
 
-    `accuracy` holds None for regression. `train_*` are measured on the whole training set
-    with the final weights, `val_*` on `X_val, y_val` when given (None otherwise).
+    `loss` is each step's training loss: the batch's data loss plus the L2 term, measured
+    before the step's update. `accuracy` holds None for regression. `train_*` are measured on
+    the whole training set with the final weights (data loss, no L2 term), `val_*` on `X_val,
+    y_val` when given (None otherwise). `val_steps`, `val_losses` and `val_accuracies` hold one
+    entry per scoring of `X_val` during the run, each measured after `val_steps[i]` steps.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -27,6 +30,9 @@ class History:
     train_accuracy: float | None = None
     val_loss: float | None = None
     val_accuracy: float | None = None
+    val_steps: list[int] = field(default_factory=list)
+    val_losses: list[float | None] = field(default_factory=list)
+    val_accuracies: list[float | None] = field(default_factory=list)
 
     @property
     def diverged(self) -> bool:

@@ -32,50 +32,99 @@ def _figure(figsize: tuple[float, float]):
     return Figure(figsize=figsize)
 
 
+# 150 dpi: a 6.4-inch-wide figure is 960 pixels, sharp in a notebook column and on a projector
+# (1080 lines tall at most), with its 10-point text about 21 pixels high.
+DPI = 150
+
+
 def _save(fig, path: str | os.PathLike) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
     write_atomic(path, buffer.getvalue())
     return os.fspath(path)
 
 
-def loss_curves(history: Any, path: str | os.PathLike, title: str | None = None) -> str:
-    """Loss, accuracy (when there is one) and learning rate against the step, stacked panels."""
+def loss_curves(
+    history: Any,
+    path: str | os.PathLike,
+    title: str | None = None,
+    smooth: int | None = None,
+) -> str:
+    """Loss, accuracy (when there is one) and learning rate against the step, stacked panels.
+
+    The training curves are per step; with `smooth` (e.g. the steps of one epoch) each is also
+    drawn as the mean of the last `smooth` steps, the raw steps faint behind it, so that
+    minibatch noise does not hide the trend. Held-out scores (`history.val_steps`, from
+    `fit(X_val=...)`) are drawn on the same axes, with the step count they were measured at.
+    """
     steps = list(range(len(history.loss)))
     loss, loss_gaps = _drawable(history.loss)
     lr, lr_gaps = _drawable(history.lr)
     accuracy = [a for a in history.accuracy if a is not None]
+    val_steps = list(getattr(history, "val_steps", []))
+    val_accuracy = [_nan(a) for a in getattr(history, "val_accuracies", [])]
     panels = 3 if accuracy else 2
-    fig = _figure((6.4, 2.2 * panels + 0.4))
+    fig = _figure((6.4, 2.0 * panels + 0.4))
     axes = fig.subplots(panels, 1, sharex=True)
     ax = axes[0]
-    ax.plot(steps, loss, color="tab:blue", lw=1.5)
-    shown = [v for v in loss if not math.isnan(v)]
+    val_loss = [_nan(v) for v in getattr(history, "val_losses", [])]
+    _train_and_held_out(ax, steps, loss, val_steps, val_loss, smooth, "tab:blue")
+    shown = [v for v in [*loss, *val_loss] if not math.isnan(v)]
     if shown and min(shown) > 0:
         ax.set_yscale("log")
     ax.set_ylabel("loss")
-    ax.grid(alpha=0.3)
+    if val_steps or smooth:
+        ax.legend(loc="upper right", fontsize=10, framealpha=0.85)
     _gap_note(ax, loss_gaps, "loss")
     if title:
         ax.set_title(title)
     if accuracy:
         ax = axes[1]
-        ax.plot(
-            steps,
-            [a if a is not None else float("nan") for a in history.accuracy],
-            color="tab:green",
-            lw=1.5,
-        )
+        train = [_nan(a) for a in history.accuracy]
+        _train_and_held_out(ax, steps, train, val_steps, val_accuracy, smooth, "tab:green")
         ax.set_ylabel("accuracy")
         ax.set_ylim(-0.02, 1.02)
-        ax.grid(alpha=0.3)
+        if val_steps or smooth:
+            ax.legend(loc="lower right", fontsize=10, framealpha=0.85)
     ax = axes[-1]
     ax.plot(steps, lr, color="tab:orange", lw=1.5)
     ax.set_ylabel("learning rate")
     ax.set_xlabel("step")
-    ax.grid(alpha=0.3)
     _gap_note(ax, lr_gaps, "learning rate")
+    for ax in axes:
+        ax.grid(alpha=0.3)
     return _save(fig, path)
+
+
+def _train_and_held_out(ax, steps, train, val_steps, val, smooth, color) -> None:
+    """One panel's curves: training per step (and smoothed), held-out at its own steps."""
+    if smooth and smooth > 1:
+        ax.plot(steps, train, color=color, lw=0.8, alpha=0.3)
+        label = f"train, mean over an epoch ({smooth} steps)"
+        ax.plot(steps, _window_mean(train, smooth), color=color, lw=1.8, label=label)
+    else:
+        ax.plot(steps, train, color=color, lw=1.5, label="train, per step")
+    if val_steps:
+        ax.plot(val_steps, val, color="tab:red", lw=1.5, marker="o", ms=3, label="held-out")
+
+
+def _window_mean(values: Sequence[float], window: int) -> list[float]:
+    """Each value as the mean of the `window` values centred on it (fewer at the ends), so the
+    smoothed curve does not lag behind the steps as a trailing mean would."""
+    prefix = [0.0]
+    for v in values:
+        prefix.append(prefix[-1] + v)
+    n, half = len(values), window // 2
+    out = []
+    for i in range(n):
+        lo, hi = max(0, i - half), min(n, i - half + window)
+        out.append((prefix[hi] - prefix[lo]) / (hi - lo))
+    return out
+
+
+def _nan(x: float | None) -> float:
+    """None (a score that could not be computed) as NaN: a gap in the curve."""
+    return float("nan") if x is None else x
 
 
 def decision_boundary(
@@ -84,7 +133,7 @@ def decision_boundary(
     y: Sequence,
     path: str | os.PathLike,
     title: str | None = None,
-    resolution: int = 80,
+    resolution: int = 100,
     class_names: Sequence[str] | None = None,
 ) -> str:
     """The class the model predicts over a grid around 2-D data, with the data on top.
@@ -111,14 +160,20 @@ def decision_boundary(
 
     palette = ["tab:blue", "tab:red"] if n_classes == 2 else _TAB10[:n_classes]
     palette = palette + ["tab:gray"] * (n_classes - len(palette))
-    fig = _figure((5.6, 5.0))
+    fig = _figure((6.4, 5.6))
     ax = fig.subplots()
-    ax.contourf(
-        gx,
-        gy,
+    # Each grid cell gets the colour of the class predicted there: a contour over class indices
+    # would draw a false band of class 1 wherever class 0 meets class 2.
+    dx, dy = (gx[1] - gx[0]) / 2, (gy[1] - gy[0]) / 2
+    ax.imshow(
         classes,
-        levels=[k - 0.5 for k in range(n_classes + 1)],
+        origin="lower",
+        extent=(gx[0] - dx, gx[-1] + dx, gy[0] - dy, gy[-1] + dy),
+        aspect="auto",
+        interpolation="nearest",
         cmap=ListedColormap(palette),
+        vmin=-0.5,
+        vmax=n_classes - 0.5,
         alpha=0.3,
     )
     shown = [v for row in scores for v in row if not math.isnan(v)]
@@ -142,7 +197,7 @@ def decision_boundary(
         )
     ax.set_xlim(gx[0], gx[-1])
     ax.set_ylim(gy[0], gy[-1])
-    ax.legend(loc="best", fontsize=8, framealpha=0.8)
+    ax.legend(loc="best", fontsize=10, framealpha=0.8)
     if title:
         ax.set_title(title)
     return _save(fig, path)
@@ -166,11 +221,11 @@ def regression_fit(
         raise ValueError(
             f"the model's predictions are all inf, NaN or beyond ±{DRAWABLE:.0e}: nothing to draw"
         )
-    fig = _figure((6.0, 4.0))
+    fig = _figure((6.4, 4.2))
     ax = fig.subplots()
     ax.scatter(xs, [float(t) for t in y], s=14, color="tab:blue", alpha=0.7, label="data")
     ax.plot(grid, pred, color="tab:red", lw=2.0, label="model")
-    ax.legend(loc="best", fontsize=8)
+    ax.legend(loc="best", fontsize=10)
     ax.grid(alpha=0.3)
     _gap_note(ax, gaps, "prediction", "point")
     if title:

@@ -50,6 +50,7 @@ def steps(
     progress: bool | None = None,
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
+    eval_every: int | None = None,
 ) -> TrainingSteps:
     """`fit(model, X, y, ...)` one stage per `next()`: the same arguments, the same run.
 
@@ -65,7 +66,7 @@ def steps(
     run = prepare(
         model, X, y, loss, optimizer, steps, batch_size, schedule, callbacks,
         lr=lr, l2=l2, target_loss=target_loss, patience=patience, seed=seed,
-        progress=False, X_val=X_val, y_val=y_val,
+        progress=False, X_val=X_val, y_val=y_val, eval_every=eval_every,
     )  # fmt: skip
     run.begin()
     return TrainingSteps(run)
