@@ -35,95 +35,31 @@ class Recipe:
 
 
 MICROGRAD = Recipe()  # micrograd's demo, the default of `gradstep train`
+# What every other recipe starts from: cross-entropy or MSE with Adam, no L2, PyTorch's init.
+ADAM = Recipe(loss="cross_entropy", l2=0.0, optimizer="adam", init="scaled")
+
+# fmt: off
 RECIPES: dict[str, Recipe] = {
     "moons": MICROGRAD,
     "circles": MICROGRAD,
     "xor": MICROGRAD,
-    "spirals": Recipe(
-        hidden=(16, 16),
-        loss="cross_entropy",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.02,
-        schedule="cosine",
-        steps=500,
-        batch_size=32,
-        init="scaled",
-    ),
-    "blobs": Recipe(
-        hidden=(16,),
-        loss="cross_entropy",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.05,
-        schedule="constant",
-        steps=100,
-        init="scaled",
-    ),
-    "sine": Recipe(
-        hidden=(16, 16),
-        activation="tanh",
-        loss="mse",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.02,
-        schedule="cosine",
-        steps=500,
-        batch_size=20,
-        init="scaled",
-    ),
-    "iris": Recipe(
-        hidden=(16,),
-        loss="cross_entropy",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.01,
-        schedule="constant",
-        steps=200,
-        standardize=True,
-        init="scaled",
-    ),
-    "digits": Recipe(
-        hidden=(32,),
-        loss="cross_entropy",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.01,
-        schedule="cosine",
-        steps=400,
-        batch_size=32,
-        standardize=True,
-        init="scaled",
-    ),
+    "spirals": replace(ADAM, lr=0.02, schedule="cosine", steps=500, batch_size=32),
+    "blobs": replace(ADAM, hidden=(16,), lr=0.05, schedule="constant", steps=100),
+    "sine": replace(ADAM, activation="tanh", loss="mse", lr=0.02, schedule="cosine", steps=500,
+                    batch_size=20),
+    "iris": replace(ADAM, hidden=(16,), lr=0.01, schedule="constant", steps=200,
+                    standardize=True),
+    "digits": replace(ADAM, hidden=(32,), lr=0.01, schedule="cosine", steps=400, batch_size=32,
+                      standardize=True),
 }
 # A CSV file's recipe, by its task: standardized features, Adam, minibatches for large files.
 FILE_RECIPES: dict[str, Recipe] = {
-    "classification": Recipe(
-        hidden=(16,),
-        loss="cross_entropy",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.01,
-        schedule="cosine",
-        steps=300,
-        batch_size=32,
-        standardize=True,
-        init="scaled",
-    ),
-    "regression": Recipe(
-        hidden=(16, 16),
-        activation="tanh",
-        loss="mse",
-        l2=0.0,
-        optimizer="adam",
-        lr=0.01,
-        schedule="cosine",
-        steps=300,
-        batch_size=32,
-        standardize=True,
-        init="scaled",
-    ),
+    "classification": replace(ADAM, hidden=(16,), lr=0.01, schedule="cosine", steps=300,
+                              batch_size=32, standardize=True),
+    "regression": replace(ADAM, activation="tanh", loss="mse", lr=0.01, schedule="cosine",
+                          steps=300, batch_size=32, standardize=True),
 }
+# fmt: on
 HELD_OUT = 0.25  # the share of a real data set held out for testing by default
 MIN_ROWS_TO_HOLD_OUT = 20  # a smaller file trains on every row: a test set of 4 says little
 
