@@ -26,14 +26,12 @@ from engine.value import Value, operands
 from engine.viz import (
     CURRENT,
     EDGE,
-    LEAF,
     NEW_GRAD,
     OUTPUT,
-    PARAM,
     PENDING,
-    PLAIN,
     Drawing,
     html_text,
+    node_fill,
     quoted_text,
 )
 
@@ -151,17 +149,7 @@ def draw_collapsed(
             fill = CURRENT if key == current else OUTPUT if root in group.members else GROUP
             g.node(key, _group_label(group, fill, grad), shape="plain", tooltip=_tip(group, c))
             continue
-        fill = (
-            CURRENT
-            if key == current
-            else OUTPUT
-            if node is root
-            else PARAM
-            if node in params
-            else LEAF
-            if not node.op
-            else PLAIN
-        )
+        fill = node_fill(node, key == current, root, params)
         label = _value_label(c.names[node], node, fill, grad)
         g.node(key, label, shape="plain", tooltip=quoted_text(define(node, c.names)))
         if node.op:

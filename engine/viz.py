@@ -206,17 +206,7 @@ def _drawing(
     for node in order:
         i = index[node]
         current = step is not None and node is step.node
-        fill = (
-            CURRENT
-            if current
-            else OUTPUT
-            if node is root
-            else PARAM
-            if node in params
-            else LEAF
-            if not node.op
-            else PLAIN
-        )
+        fill = node_fill(node, current, root, params)
         cells = [
             f"<td>{html_text(names[node])}</td>",
             f"<td {_CELL}>data {number(node.data)}</td>",
@@ -259,6 +249,18 @@ def _drawing(
                 g.node(const, number(x), shape="plaintext", fontsize="9", fontcolor="#666666")
                 g.edge(const, op, color="#aaaaaa", **side)
     return g
+
+
+def node_fill(node: Value, current: bool, root: Value, params: set) -> str:
+    """A box's colour: the step's node amber, the output peach, parameters lavender, leaves
+    blue, the rest white."""
+    if current:
+        return CURRENT
+    if node is root:
+        return OUTPUT
+    if node in params:
+        return PARAM
+    return LEAF if not node.op else PLAIN
 
 
 def _checked(root, rankdir, show_grad, max_nodes, group=None) -> list[Value]:
