@@ -1,0 +1,516 @@
+"""A traced graph written out as straight-line Python: one line per node, forward then backward.
+
+`engine.compile` traces a function once and hands the graph to `generate`, which writes the
+forward pass as one assignment per node (named after the node's label) and the backward pass
+as one line per node in reverse topological order: `if d_v: d_a += <local> * d_v; ...`, the
+chain rule with every object gone. The lines compute the same floats as `Value.backward()`:
+
+- each op's forward is the expression its `Value` method evaluates (`dot` is `sum` of the
+  products with start 0.0, as `engine.dot`);
+- each local derivative is its rule's formula in `engine.rules`, written as Python (the
+  templates below; tests/test_compile.py checks each against its rule, bit for bit);
+- contributions go in backward's order (reverse topological order, operands in order) into
+  accumulators that start at 0.0, and a node whose upstream grad is 0.0 sends nothing, as in
+  `engine.backprop.backward`; a node's derivative that can raise (`sqrt` at 0, `**`) is
+  evaluated wherever backward would evaluate it, even if no parameter needs it.
+
+Labels are untrusted text and the source is run with `exec`: a label only ever reaches the
+source as an identifier made of [A-Za-z0-9_], never inside a string or a comment.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import re
+from collections.abc import Callable
+
+from engine.graph import topological_order
+from engine.rules import RULES, sign
+from engine.value import Value, operands, sigmoid
+
+# How each op computes its value, exactly as its `Value` method does ({a}, {b}: operands).
+FORWARD = {
+    "neg": "-{a}",
+    "abs": "abs({a})",
+    "relu": "{a} if {a} > 0.0 else 0.0",
+    "tanh": "tanh({a})",
+    "sigmoid": "sigmoid({a})",
+    "exp": "exp({a})",
+    "log": "log({a})",
+    "sqrt": "sqrt({a})",
+    "+": "{a} + {b}",
+    "-": "{a} - {b}",
+    "*": "{a} * {b}",
+    "/": "{a} / {b}",
+    "**": "power({a}, {b})",
+}
+
+# Each rule's local derivatives as Python, per operand ({out}: the node's value). `**`, `dot`
+# and `sum` are written per node by `_Writer.partials`.
+PARTIALS = {
+    "neg": ("-1.0",),
+    "abs": ("sign({a})",),
+    "relu": ("(1.0 if {a} > 0.0 else 0.0)",),
+    "tanh": ("4.0 * sigmoid(2.0 * {a}) * sigmoid(-2.0 * {a})",),
+    "sigmoid": ("{out} * sigmoid(-{a})",),
+    "exp": ("{out}",),
+    "log": ("1.0 / {a}",),
+    "sqrt": ("0.5 / {out}",),
+    "+": ("1.0", "1.0"),
+    "-": ("1.0", "-1.0"),
+    "*": ("{b}", "{a}"),
+    "/": ("1.0 / {b}", "-{out} / {b}"),
+}
+
+# Ops whose local derivative can raise where the forward pass did not (sqrt'(0), x ** -0.5 at
+# 0, the exponent's derivative at a negative base): backward evaluates them, so must we.
+RAISING = ("sqrt", "**")
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0.0 else Value(x).log().data  # Value raises the engine's error
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else Value(x).sqrt().data
+
+
+def _power(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except (ValueError, OverflowError):
+        return (Value(a) ** b).data  # raises the engine's own error for these numbers
+
+
+# The only globals the generated code sees (no builtins beyond these).
+NAMESPACE = {
+    "__builtins__": {},
+    "abs": builtins.abs,
+    "sum": builtins.sum,
+    "zip": builtins.zip,
+    "tanh": math.tanh,
+    "exp": math.exp,
+    "log": _log,
+    "sqrt": _sqrt,
+    "power": _power,
+    "sigmoid": sigmoid,
+    "sign": sign,
+    "d_pow_d_base": RULES["**"].partials[0],
+    "d_pow_d_exponent": RULES["**"].partials[1],
+    "inf": math.inf,
+    "nan": math.nan,
+}
+# Names the generated code uses for itself; no node may be called by one of them.
+RESERVED = {*NAMESPACE, "_", "p", "params", "batch", "seed", "values", "outputs", "tape", "grads"}
+
+
+_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_]")
+
+
+class Names:
+    """Unique Python identifiers made from labels: [A-Za-z0-9_] only, never a keyword."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set(RESERVED)
+
+    def fresh(self, text: str, fallback: str) -> str:
+        """A new name from `text` (a label), or from `fallback` if nothing of it is usable."""
+        base = _NOT_ALLOWED.sub("_", text[:40] if isinstance(text, str) else "")
+        if not base.strip("_"):
+            base = fallback
+        if base[0].isdigit():
+            base = "_" + base
+        if keyword.iskeyword(base):
+            base += "_"
+        name, k = base, 1
+        while name in self.used:
+            k += 1
+            name = f"{base}_{k}"
+        self.used.add(name)
+        return name
+
+
+def literal(x: float) -> str:
+    """A float constant as source that evaluates to exactly the same float."""
+    if type(x) is not float:
+        raise TypeError(f"compile: an operand is neither a Value nor a float: {type(x).__name__}")
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "(-inf)"
+    text = repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+class Program:
+    """A traced graph written as Python: its parameters, its lines, and functions made of them.
+
+    The lines are written once, from the graph, and the graph is not kept; each function
+    (`source(kind)`) is assembled from them and compiled when first asked for:
+
+    - `value_and_grad(params, *args, seed=1.0)` -> (value, grads): one call (one output only);
+    - `forward(params, *args)` -> the value, or the tuple of outputs;
+    - `batch(params, calls, seed)` -> (values, summed grads): many calls (one output only);
+    - `vjp_forward(params, calls)` -> (outputs, tape) and `vjp_backward(params, tape, grads)`
+      -> summed grads: the forward pass of many calls, then their backward pass with the
+      upstream grads of the outputs (a vector-Jacobian product), for when a loss in between
+      is computed some other way.
+    """
+
+    def __init__(
+        self, roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
+    ) -> None:
+        w = _Writer(roots, inputs)
+        self.params: list[Value] = w.params
+        self.single = len(roots) == 1
+        self.args = ", ".join(arg_names)
+        self.loop_args = self.args + ("," if len(arg_names) == 1 else "") if arg_names else "_"
+        self.unpacks = unpacks
+        self.param_names = [w.names[p] for p in w.params]
+        self.param_grads = [w.grad_names[p] for p in w.params]
+        self.outputs = [w.names[r] for r in roots]
+        self.output_grads = [w.grad_names.get(r) for r in roots]
+        self.forward = w.forward_lines()
+        self.backward = w.backward_lines()
+        params = set(w.params)
+        inner = [n for n in reversed(w.order) if n in w.grads and n not in params]
+        self.inner_grads = [w.grad_names[n] for n in inner]
+        self.saved = [w.names[n] for n in w.order if n in w.refs and n not in params]
+        self.upstream = [w.pool.fresh(f"upstream_{k}", "u") for k in range(len(roots))]
+        self.sources: dict[str, str] = {}
+        self.functions: dict[str, Callable] = {}
+
+    def function(self, kind: str) -> Callable:
+        """The compiled function `kind` (see the class docstring), compiled once."""
+        fn = self.functions.get(kind)
+        if fn is None:
+            scope = dict(NAMESPACE)
+            code = builtins.compile(self.source(kind), f"<engine.compile {kind}>", "exec")
+            exec(code, scope)
+            fn = self.functions[kind] = scope[kind]
+        return fn
+
+    def source(self, kind: str) -> str:
+        text = self.sources.get(kind)
+        if text is None:
+            if kind in ("value_and_grad", "batch") and not self.single:
+                raise TypeError(f"{kind} needs a function of one output; this one has several")
+            text = self.sources[kind] = getattr(self, "_" + kind)()
+        return text
+
+    # ---- the functions, assembled from the lines ----
+
+    def _reads(self) -> list[str]:
+        if not self.param_names:
+            return []
+        return [
+            "# the parameters' current values",
+            *_wrap("(", self.param_names, ") = [p.data for p in params]"),
+        ]
+
+    def _seeds(self, upstream: list[str]) -> list[str]:
+        return [f"{g} += {u}" for g, u in zip(self.output_grads, upstream) if g]
+
+    def _value_and_grad(self) -> str:
+        return _function(
+            f"value_and_grad({', '.join(['params', *filter(None, [self.args])])}, seed=1.0)",
+            "Forward and backward for one call: (value, d value / d each parameter).",
+            [
+                *self._reads(),
+                "# forward: one line per node",
+                *self.unpacks,
+                *self.forward,
+                "# backward: d_v is d out / d v; each node sends local derivative · d_v back",
+                *_wrap_zeros(self.param_grads + self.inner_grads),
+                *self._seeds(["seed"]),
+                *self.backward,
+                *_wrap(f"return {self.outputs[0]}, (", self.param_grads, ")"),
+            ],
+        )
+
+    def _forward(self) -> str:
+        out = self.outputs[0] if self.single else f"({_items(self.outputs)})"
+        return _function(
+            f"forward({', '.join(['params', *filter(None, [self.args])])})",
+            "The value of one call, nothing else.",
+            [*self._reads(), *self.unpacks, *self.forward, f"return {out}"],
+        )
+
+    def _batch(self) -> str:
+        call = [
+            *self.unpacks,
+            *self.forward,
+            f"values.append({self.outputs[0]})",
+            *_wrap_zeros(self.inner_grads),
+            *self._seeds(["seed"]),
+            *self.backward,
+        ]
+        return _function(
+            "batch(params, batch, seed=1.0)",
+            "Each call's value, and seed·Σ d value / d each parameter over the calls.",
+            [
+                *self._reads(),
+                *_wrap_zeros(self.param_grads),
+                "values = []",
+                f"for {self.loop_args} in batch:",
+                *["    " + line for line in call],
+                *_wrap("return values, (", self.param_grads, ")"),
+            ],
+        )
+
+    def _vjp_forward(self) -> str:
+        call = [
+            *self.unpacks,
+            *self.forward,
+            f"outputs.append(({_items(self.outputs)}))",
+            *_wrap("tape.append((", self.saved, "))"),
+        ]
+        return _function(
+            "vjp_forward(params, batch)",
+            "Each call's outputs, and the values its backward pass will need.",
+            [
+                *self._reads(),
+                "outputs = []",
+                "tape = []",
+                f"for {self.loop_args} in batch:",
+                *["    " + line for line in call],
+                "return outputs, tape",
+            ],
+        )
+
+    def _vjp_backward(self) -> str:
+        call = [
+            *_wrap_zeros(self.inner_grads),
+            *self._seeds(self.upstream),
+            *self.backward,
+        ]
+        return _function(
+            "vjp_backward(params, tape, grads)",
+            "Σ over the calls of upstream · d outputs / d each parameter.",
+            [
+                *self._reads(),
+                *_wrap_zeros(self.param_grads),
+                *_wrap("for (", self.saved, f"), ({_items(self.upstream)}) in zip(tape, grads):"),
+                *["    " + line for line in call],
+                *_wrap("return (", self.param_grads, ")"),
+            ],
+        )
+
+
+def generate(
+    roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
+) -> Program:
+    """The program of the graph of `roots` (one output, or several): `inputs` maps the argument
+    leaves to their names, `unpacks` are the lines that take the arguments apart."""
+    return Program(list(roots), inputs, arg_names, unpacks)
+
+
+class _Writer:
+    """Names every node of the graph and writes its forward and backward lines."""
+
+    def __init__(self, roots: list[Value], inputs: dict[Value, str]) -> None:
+        self.order = _order(roots)
+        self.names: dict[Value, str] = {}
+        self.pool = pool = Names()
+        pool.used.update(inputs.values())
+        self.params: list[Value] = []
+        for node in self.order:
+            for x in _leaves(node):
+                if x not in inputs and x not in self.names:
+                    self.params.append(x)
+                    self.names[x] = pool.fresh(x.label, f"p{len(self.params) - 1}")
+        self.names.update(inputs)
+        for i, node in enumerate(self.order):
+            if node not in self.names:
+                if node._a is None:  # fn returned a leaf it closes over: a parameter
+                    self.params.append(node)
+                self.names[node] = pool.fresh(node.label, f"v{i}")
+        self.grads = self._needs_grad()
+        self.grad_names = {node: pool.fresh("d_" + self.names[node], "d") for node in self.grads}
+        self.refs: set[Value] = set()  # what the backward lines read
+
+    def _needs_grad(self) -> set[Value]:
+        """Nodes whose grad the backward lines must carry: those a parameter's grad flows
+        through, and those on the way to a node whose derivative can raise."""
+        params = set(self.params)
+        leads, raising = set(), set()
+        for node in self.order:
+            xs = _value_operands(node)
+            if node in params or any(x in leads for x in xs):
+                leads.add(node)
+            if node.op in RAISING or any(x in raising for x in xs):
+                raising.add(node)
+        return leads | raising
+
+    # ---- lines ----
+
+    def operand(self, x) -> str:
+        return self.names[x] if type(x) is Value else literal(x)
+
+    def forward_lines(self) -> list[str]:
+        return [self.forward_line(node) for node in self.order if node._a is not None]
+
+    def forward_line(self, node: Value) -> str:
+        op, xs = node.op, operands(node)
+        me = self.names[node]
+        if op == "dot":  # Σ mul(xs[i], ys[i]) from 0.0, as engine.dot adds them
+            half = len(xs) // 2
+            terms = [self.product(x, y) for x, y in zip(xs[:half], xs[half:])]
+            return f"{me} = sum(({_items(terms)}), 0.0)  # dot"
+        if op == "sum":
+            return f"{me} = sum(({_items([self.operand(x) for x in xs])}), 0.0)"
+        template = FORWARD.get(op)
+        if template is None or len(xs) != (1 if RULES[op].kind == "unary" else 2):
+            raise ValueError(f"compile does not know the op of a node ({_show(op)})")
+        names = dict(zip("ab", (self.operand(x) for x in xs)))
+        comment = "  # relu" if op == "relu" else ""
+        return f"{me} = {template.format(**names)}{comment}"
+
+    def product(self, x, y) -> str:
+        if type(y) is float and y == 1.0:
+            return self.operand(x)  # x * 1.0 is x, to the bit
+        if type(x) is float and x == 1.0:
+            return self.operand(y)
+        return f"{self.operand(x)} * {self.operand(y)}"
+
+    def backward_lines(self) -> list[str]:
+        lines = []
+        for node in reversed(self.order):
+            if node in self.grads and node._a is not None:
+                line = self.backward_line(node)
+                if line:
+                    lines.append(line)
+        return lines
+
+    def backward_line(self, node: Value) -> str | None:
+        """`if d_v: d_a += local * d_v; ...` for the operands that need a grad."""
+        g = self.grad_names[node]
+        sends = []
+        for x, local in self.partials(node):
+            if x in self.grads and node.op == "relu":  # (1.0 if a > 0 else 0.0) * g, unrolled
+                a = self.names[x]
+                sends.append(f"{self.grad_names[x]} += {g} if {a} > 0.0 else 0.0 * {g}")
+            elif x in self.grads:
+                sends.append(_send(self.grad_names[x], local, g))
+            elif node.op in RAISING:
+                sends.append(f"_ = {local}")  # backward evaluates it, and it may raise
+            else:
+                continue
+            self.refs.update(_value_operands(node))
+            self.refs.add(node)
+        return f"if {g}: " + "; ".join(sends) if sends else None
+
+    def partials(self, node: Value) -> list[tuple[Value, str]]:
+        """(operand, its local derivative as source) for every Value operand, in order."""
+        op, xs = node.op, operands(node)
+        if op == "sum":
+            return [(x, "1.0") for x in xs if type(x) is Value]
+        if op == "dot":  # d/dxs[i] = ys[i], d/dys[i] = xs[i]
+            half = len(xs) // 2
+            partners = [*xs[half:], *xs[:half]]
+            return [(x, self.operand(p)) for x, p in zip(xs, partners) if type(x) is Value]
+        if op == "**":
+            return self.power_partials(node, *xs)
+        if op == "/" and type(xs[1]) is float:  # 1/b for a constant b, worked out once
+            return [(xs[0], literal(1.0 / xs[1]))]
+        names = dict(zip("ab", (self.operand(x) for x in xs)), out=self.names[node])
+        return [
+            (x, template.format(**names))
+            for x, template in zip(xs, PARTIALS[op])
+            if type(x) is Value
+        ]
+
+    def power_partials(self, node: Value, a, b) -> list[tuple[Value, str]]:
+        out, an, bn = self.names[node], self.operand(a), self.operand(b)
+        found = []
+        if type(a) is Value:
+            if type(b) is float:  # the rule's b·a**(b - 1), with b - 1 worked out once
+                base = "0.0" if b == 0.0 else f"{bn} * {an} ** {literal(b - 1.0)}"
+            else:
+                base = f"d_pow_d_base({an}, {bn}, {out})"
+            found.append((a, base))
+        if type(b) is Value:
+            if type(a) is float and a > 0.0:  # the rule's out·log(a), log(a) worked out once
+                exponent = f"{out} * {literal(math.log(a))}"
+            else:
+                exponent = f"d_pow_d_exponent({an}, {bn}, {out})"
+            found.append((b, exponent))
+        return found
+
+
+def _send(target: str, local: str, g: str) -> str:
+    if local == "1.0":
+        return f"{target} += {g}"
+    if local == "-1.0":
+        return f"{target} -= {g}"
+    return f"{target} += {local} * {g}"
+
+
+def _items(items: list[str]) -> str:
+    return items[0] + "," if len(items) == 1 else ", ".join(items)
+
+
+def _wrap(head: str, names: list[str], tail: str, width: int = 92) -> list[str]:
+    """`head` + the names, comma-separated + `tail`: on one line, or wrapped when too long."""
+    line = f"{head}{_items(names) if names else ''}{tail}"
+    if len(line) <= width:
+        return [line]
+    rows = _rows([*names[:-1], names[-1] + ("," if len(names) == 1 else "")], width)
+    return [head, *["    " + row for row in rows], tail.lstrip()]
+
+
+def _rows(names: list[str], width: int) -> list[str]:
+    rows, row = [], []
+    for name in names:
+        if row and len(", ".join([*row, name])) > width:
+            rows.append(", ".join(row) + ",")
+            row = []
+        row.append(name)
+    rows.append(", ".join(row))
+    return rows
+
+
+def _wrap_zeros(names: list[str], width: int = 96) -> list[str]:
+    """`a = b = c = 0.0` over as many lines as it takes."""
+    lines, line = [], []
+    for name in names:
+        if line and len(" = ".join([*line, name])) > width:
+            lines.append(" = ".join(line) + " = 0.0")
+            line = []
+        line.append(name)
+    if line:
+        lines.append(" = ".join(line) + " = 0.0")
+    return lines
+
+
+def _function(signature: str, doc: str, lines: list[str]) -> str:
+    body = "\n".join("    " + line for line in [f'"""{doc}"""', *lines])
+    return f"def {signature}:\n{body}\n"
+
+
+def _value_operands(node: Value) -> list[Value]:
+    return [x for x in operands(node) if type(x) is Value]
+
+
+def _leaves(node: Value) -> list[Value]:
+    return [x for x in _value_operands(node) if x._a is None]
+
+
+def _order(roots: list[Value]) -> list[Value]:
+    """A topological order of everything the roots depend on (each root's own order, merged)."""
+    if len(roots) == 1:
+        return topological_order(roots[0])
+    order, seen = [], set()
+    for root in roots:
+        for node in topological_order(root):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    return order
+
+
+def _show(op) -> str:
+    text = repr(op)
+    return text[:40] + "..." if len(text) > 40 else text
