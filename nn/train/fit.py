@@ -25,6 +25,7 @@ from engine import no_grad
 from nn.checks import check_int, check_real, check_rows, check_targets
 from nn.optim import make_optimizer
 from nn.train.callbacks import Callback, EarlyStopping, ProgressBar
+from nn.train.compiled import compiled_model
 from nn.train.history import History
 from nn.train.loop import MATH_ERRORS, Batches, FitState, Loop
 from nn.train.objective import Objective, as_output, output_count
@@ -49,6 +50,7 @@ def fit(
     progress: bool | None = None,
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
+    compile: bool | str = "auto",
 ) -> History:
     """Train `model` on (X, y) by gradient descent; return the `History` of the run.
 
@@ -63,6 +65,9 @@ def fit(
     - target_loss / patience: stop once the loss is <= target_loss, or has not improved for
       `patience` steps.
     - progress: a tqdm bar on stderr; None shows it only when stderr is a terminal.
+    - compile: 'auto' runs an MLP's passes as traced Python (`nn.train.compiled`; the same
+      numbers, summed in another order), True any model's (checked against eager at first),
+      False always the eager graph.
     """
     X = check_rows("X", X)
     y = check_targets("y", y, len(X))
@@ -76,6 +81,7 @@ def fit(
         X_val = check_rows("X_val", X_val)
         y_val = check_targets("y_val", y_val, len(X_val))
     objective = Objective(loss, output_count(model, X[0]), y)
+    compiled = compiled_model(model, X, objective.n_outputs, compile)
     optimizer = make_optimizer(optimizer, list(model.parameters()), lr)
     callbacks = _callbacks(callbacks, patience, progress)
     history = History()
@@ -92,6 +98,7 @@ def fit(
         target_loss,
         history,
         callbacks,
+        compiled,
     )
 
     state = FitState(model, X, y, objective, optimizer, steps, history)

@@ -83,6 +83,7 @@ class Loop:
     target_loss: float | None
     history: History
     callbacks: list
+    compiled: Any = None  # a CompiledModel (nn.train.compiled) to run the model, or None
 
     def __post_init__(self) -> None:
         self.params = list(self.model.parameters())
@@ -135,7 +136,10 @@ class Loop:
     def forward(self, batch: Sequence[int]) -> tuple[list, Value]:
         """The batch's outputs and its loss (mean data loss + l2·Σp²) as one graph."""
         n_outputs, targets = self.objective.n_outputs, self.objective.targets
-        outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
+        if self.compiled is not None:
+            outputs = self.compiled.forward(batch)
+        else:
+            outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
         total = self.objective.loss_value(outputs, [targets[i] for i in batch])
         if self.l2:
             total = total + self.l2 * nn.losses.l2(self.params)
@@ -146,6 +150,8 @@ class Loop:
     def backward_and_update(self, total: Value) -> None:
         self.optimizer.zero_grad()
         total.backward()
+        if self.compiled is not None:
+            self.compiled.backward()  # the loss's grads at the outputs, through the model
         self.optimizer.step()
 
     def accuracy(self, outputs: list, batch: Sequence[int]) -> float | None:
