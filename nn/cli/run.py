@@ -22,7 +22,17 @@ from nn.train import evaluate
 from nn.train.callbacks import RenderGraphs
 
 # The flags that only the command line has; every other flag is a setting of the plan.
-CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
+CLI_ONLY = (
+    "command",
+    "run",
+    "usage_error",
+    "dataset",
+    "render_every",
+    "out",
+    "force",
+    "progress",
+    "compile",
+)
 
 
 def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
@@ -60,6 +70,7 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
         l2=plan.l2,
         seed=plan.seed,
         progress=args.progress,
+        compile="auto" if args.compile else False,
     )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
