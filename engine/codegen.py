@@ -396,11 +396,11 @@ class _Writer:
                 sends.append(_send(self.grad_names[x], local, g))
             elif node.op in RAISING:
                 sends.append(f"_ = {local}")  # backward evaluates it, and it may raise
-            else:
-                continue
-            self.refs.update(_value_operands(node))
-            self.refs.add(node)
-        return f"if {g}: " + "; ".join(sends) if sends else None
+        if not sends:
+            return None
+        self.refs.update(_value_operands(node))  # what these lines read: the tape keeps them
+        self.refs.add(node)
+        return f"if {g}: " + "; ".join(sends)
 
     def partials(self, node: Value) -> list[tuple[Value, str]]:
         """(operand, its local derivative as source) for every Value operand, in order."""
