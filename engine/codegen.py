@@ -153,10 +153,10 @@ class Program:
     - `value_and_grad(params, *args, seed=1.0)` -> (value, grads): one call (one output only);
     - `forward(params, *args)` -> the value, or the tuple of outputs;
     - `batch(params, calls, seed)` -> (values, summed grads): many calls (one output only);
-    - `vjp_forward(params, calls)` -> (outputs, tape) and `vjp_backward(params, tape, grads)`
-      -> summed grads: the forward pass of many calls, then their backward pass with the
-      upstream grads of the outputs (a vector-Jacobian product), for when a loss in between
-      is computed some other way.
+    - `vjp_forward(params, calls)` -> (outputs, tape) and `vjp_backward(params, tape, grads,
+      start)` -> each parameter's `start` plus every call's contribution, added one at a time:
+      the forward pass of many calls, then their backward pass with the upstream grads of the
+      outputs (a vector-Jacobian product), for when a loss in between is computed otherwise.
     """
 
     def __init__(
@@ -287,11 +287,11 @@ class Program:
             *self.backward,
         ]
         return _function(
-            "vjp_backward(params, tape, grads)",
-            "Σ over the calls of upstream · d outputs / d each parameter.",
+            "vjp_backward(params, tape, grads, start)",
+            "start + upstream · d outputs / d each parameter, call by call, in the order given.",
             [
                 *self._reads(),
-                *_wrap_zeros(self.param_grads),
+                *(_wrap("(", self.param_grads, ") = start") if self.param_grads else []),
                 *_wrap("for (", self.saved, f"), ({_items(self.upstream)}) in zip(tape, grads):"),
                 *["    " + line for line in call],
                 *_wrap("return (", self.param_grads, ")"),

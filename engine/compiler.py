@@ -271,8 +271,11 @@ class CompiledOutputs(Compiled):
 
         `outputs[i]` is call i's outputs, a tuple of floats. `pullback(grads)`, with
         `grads[i]` the upstream gradient of each of call i's outputs (d loss / d output),
-        adds Σ_i Σ_k grads[i][k] · d outputs[i][k] / d p into p.grad for every parameter: the
-        backward pass, for a loss computed some other way (eagerly, say) from the outputs.
+        adds grads[i][k] · d outputs[i][k] / d p into p.grad for every parameter: the backward
+        pass, for a loss computed some other way (eagerly, say) from the outputs. Each
+        contribution is added to p.grad in turn, the last call's first: the order of one
+        backward() over a graph that holds the whole batch, so the grads are that pass's to
+        the bit. If any call fails, no grad changes.
         """
         outputs: list = [None] * len(batch)
         tapes = []
@@ -288,16 +291,16 @@ class CompiledOutputs(Compiled):
         def pullback(grads: Sequence[Sequence[float]]) -> None:
             if len(grads) != len(outputs):
                 raise ValueError(f"pullback needs {len(outputs)} gradients, got {len(grads)}")
-            sums = []
-            for program, where, tape in tapes:
-                upstream = [grads[i] for i in where]
-                sums.append(
-                    (
-                        program.params,
-                        program.function("vjp_backward")(program.params, tape, upstream),
-                    )
+            now: dict[Value, float] = {}  # each parameter's grad so far; written at the end
+            for program, where, tape in reversed(tapes):
+                start = [now[p] if p in now else p.grad for p in program.params]
+                upstream = [grads[i] for i in reversed(where)]
+                backward = program.function("vjp_backward")
+                now.update(
+                    zip(program.params, backward(program.params, tape[::-1], upstream, start))
                 )
-            _add_grads(sums)
+            for p, g in now.items():
+                p.grad = g
 
         return outputs, pullback
 

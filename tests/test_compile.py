@@ -131,8 +131,7 @@ def test_a_network_of_several_outputs_pulls_back_eagers_gradients():
     compiled = [p.grad for p in model.parameters()]
     model.zero_grad()
     losses.cross_entropy([model(x) for x in X], [0, 2, 1]).backward()
-    for a, b in zip(compiled, [p.grad for p in model.parameters()]):
-        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-15)
+    assert compiled == [p.grad for p in model.parameters()]  # added in backward's order
 
 
 def test_a_batch_sums_the_gradients_of_its_calls():

@@ -21,12 +21,13 @@ def weights_after(compile, X, y, nouts, activation="relu", init="scaled", **opti
 
 
 def assert_same_run(X, y, nouts, **options):
+    """The issue asks for weights within 1e-9; the pullback adds each contribution in eager
+    backward's order, so they are equal, and so is every recorded loss."""
     eager, h_eager = weights_after(False, X, y, nouts, **options)
     compiled, h_compiled = weights_after("auto", X, y, nouts, **options)
-    assert max(abs(a - b) for a, b in zip(eager, compiled)) <= 1e-9
-    assert h_compiled.accuracy == h_eager.accuracy
+    assert compiled == eager
+    assert h_compiled.loss == h_eager.loss and h_compiled.accuracy == h_eager.accuracy
     assert h_compiled.stop_reason == h_eager.stop_reason
-    assert h_compiled.loss == pytest.approx(h_eager.loss, rel=1e-9, abs=1e-12)
     return h_eager, h_compiled
 
 
@@ -42,7 +43,7 @@ def test_the_default_run_ends_with_eagers_weights_and_accuracy():
         )  # fmt: skip
         results.append(([p.data for p in model.parameters()], history))
     (eager, h_eager), (compiled, h_compiled) = results
-    assert max(abs(a - b) for a, b in zip(eager, compiled)) <= 1e-9
+    assert compiled == eager and h_compiled.loss == h_eager.loss
     assert h_compiled.accuracy[-1] == h_eager.accuracy[-1] == 1.0
     assert h_compiled.train_accuracy == h_eager.train_accuracy
 

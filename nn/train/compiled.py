@@ -7,9 +7,10 @@ loss exact, custom ones included, whatever they do with the numbers: each sample
 become leaves, the loss (and the L2 term) is one small graph on top of them, and the
 gradients it leaves at those leaves are pulled back through the compiled model.
 
-The numbers are eager's, summed in another order: each weight's gradient is added up sample
-by sample instead of in the order of one big graph, so weights drift from an eager run's by
-rounding only (about 1e-15 per step).
+The numbers are eager's to the bit: the compiled lines are the eager ops, and the pullback
+adds each sample's contribution to a weight's grad in the order one backward() over the whole
+batch's graph would (the last sample first, after the loss's L2 term), so a compiled run
+ends with the weights of an eager one.
 """
 
 from __future__ import annotations

@@ -65,8 +65,8 @@ def fit(
     - target_loss / patience: stop once the loss is <= target_loss, or has not improved for
       `patience` steps.
     - progress: a tqdm bar on stderr; None shows it only when stderr is a terminal.
-    - compile: 'auto' runs an MLP's passes as traced Python (`nn.train.compiled`; the same
-      numbers, summed in another order), True any model's (checked against eager at first),
+    - compile: 'auto' runs an MLP's passes as traced Python (`nn.train.compiled`: the same
+      numbers, several times faster), True any model's (checked against eager at first),
       False always the eager graph.
     """
     X = check_rows("X", X)
