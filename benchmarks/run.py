@@ -317,6 +317,7 @@ def bench_chain() -> list[tuple]:
         mg = "RecursionError"
     return [
         ("chain of 1,000,000 nodes: forward + backward, s", mg, sum(big)),
+        ("chain: forward + backward time(1,000,000) / time(100,000)", "-", sum(big) / sum(small)),
         ("chain: backward time(1,000,000) / time(100,000)", "-", big[1] / small[1]),
         (
             "chain: forward time(1,000,000) / time(100,000) (Python's collector)",
