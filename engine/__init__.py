@@ -10,7 +10,7 @@
 
 from engine.backprop import grad, local_grads
 from engine.compiler import (
-    compile,  # noqa: F401, A004 - engine.compile; not in __all__, so * keeps builtins.compile
+    compile,  # noqa: F401 - engine.compile; not in __all__, so * keeps builtins.compile
 )
 from engine.explain import explain
 from engine.gradcheck import GradcheckError, gradcheck

@@ -331,3 +331,12 @@ def test_traces_from_several_threads_agree():
         t.join()
     assert results == [[0.25 * j + i for j in range(20)] for i in range(4)]
     assert len(f.traces) == 4
+
+
+def test_the_modules_example_runs_as_written_and_star_keeps_the_builtin():
+    import doctest
+
+    import engine.compiler
+
+    assert doctest.testmod(engine.compiler).failed == 0
+    assert engine.compile is compile and "compile" not in engine.__all__
