@@ -162,7 +162,7 @@ class Program:
     def __init__(
         self, roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
     ) -> None:
-        w = _Writer(roots, inputs)
+        w = _Writer(roots, inputs, arg_names)
         self.params: list[Value] = w.params
         self.single = len(roots) == 1
         self.args = ", ".join(arg_names)
@@ -310,11 +310,11 @@ def generate(
 class _Writer:
     """Names every node of the graph and writes its forward and backward lines."""
 
-    def __init__(self, roots: list[Value], inputs: dict[Value, str]) -> None:
+    def __init__(self, roots: list[Value], inputs: dict[Value, str], arg_names: list[str]) -> None:
         self.order = _order(roots)
         self.names: dict[Value, str] = {}
         self.pool = pool = Names()
-        pool.used.update(inputs.values())
+        pool.used.update(arg_names, inputs.values())
         self.params: list[Value] = []
         for node in self.order:
             for x in _leaves(node):

@@ -366,6 +366,8 @@ def _convert(x, where: str):
         or hasattr(x, "tolist")
     ):
         items = x.tolist() if hasattr(x, "tolist") else x
+        if not isinstance(items, (list, tuple)):  # a numpy scalar's tolist() is a number
+            return _convert(items, where)
         kind = tuple if isinstance(x, tuple) else list
         return kind(_convert(v, f"{where}[{i}]") for i, v in enumerate(items))
     raise TypeError(

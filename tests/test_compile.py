@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import engine
 from engine import Value, compile, no_grad
 from engine.codegen import NAMESPACE, PARTIALS
-from engine.compiler import CompileCheckError, compile_outputs
+from engine.compiler import MAX_TRACES, CompileCheckError, compile_outputs
 from engine.rules import RULES
 from engine.testing import expressions
 from engine.value import operands
@@ -224,6 +224,22 @@ def test_arguments_of_another_length_trace_again():
     f = compile(lambda xs: w * engine.sum(xs), [1.0, 2.0])
     assert f([1.0, 2.0, 3.0]) == 12.0 and f([1.0]) == 2.0
     assert len(f.traces) == 3
+
+
+def test_a_label_that_names_an_argument_does_not_shadow_it():
+    w, v = Value(2.0, "x"), Value(0.5, "x_0")
+    f = compile(lambda x: w * x[0] + v, [3.0])
+    assert f([3.0]) == 6.5 and f.value_and_grad([4.0]) == 8.5
+    assert (w.grad, v.grad) == (4.0, 1.0)
+
+
+def test_an_int_that_takes_ever_new_values_is_refused_after_a_limit():
+    w = Value(1.0)
+    f = compile(lambda x, k: w * x * k, 1.0, 0)
+    for k in range(1, MAX_TRACES):
+        f(1.0, k)
+    with pytest.raises(ValueError, match="pass numbers that vary as floats"):
+        f(1.0, MAX_TRACES)
 
 
 def test_what_cannot_be_traced_gets_a_clear_error():
