@@ -25,8 +25,9 @@ from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 
 from engine.backprop import grad
-from engine.codegen import Names, Program, generate
+from engine.codegen import Names
 from engine.no_grad import is_grad_enabled
+from engine.program import Program, generate
 from engine.value import Value, to_float
 
 MAX_TRACES = 64  # more means an int argument takes many values: it should be a float
