@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import engine
+import engine.codegen
 from engine import Value, compile, no_grad
 from engine.codegen import NAMESPACE, PARTIALS
 from engine.compiler import MAX_TRACES, CompileCheckError, compile_outputs
@@ -116,6 +117,23 @@ def test_each_derivative_template_is_its_rules_formula_to_the_bit(op):
                 got = eval(text, scope)  # noqa: S307 - our own templates, our own numbers
                 want = partial(a, out) if b is None else partial(a, b, out)
                 assert got == want, (op, a, b, text)
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_sums_are_written_both_ways_with_the_same_numbers(monkeypatch, plain):
+    # Before Python 3.12 the lines add a dot's terms inline; from 3.12, with sum().
+    monkeypatch.setattr(engine.codegen, "PLAIN_SUM", plain)
+    model = MLP(3, [4, 1], seed=2)
+
+    def fn(x):
+        return engine.sum([model(x), 2.0]) * 0.5
+
+    f = compile(fn, [0.5, -1.0, 2.0])
+    assert ("sum((" in f.source) is not plain
+    params = model.parameters()
+    assert compiled_grads(f, ([0.5, -1.0, 2.0],), params) == eager_grads(
+        fn, ([0.5, -1.0, 2.0],), params
+    )
 
 
 def test_a_network_of_several_outputs_pulls_back_eagers_gradients():
