@@ -127,21 +127,21 @@ def handwritten_demo_step(layers, X, y, lr=1.0, alpha=1e-4):
 
 
 def compiled_demo_step(model, X, y):
-    """The demo step on engine.compile: each sample's hinge loss and the L2 term, traced once
-    (a label of +1 and one of -1: two traces); returns the step, a function of lr."""
+    """The demo step with each sample's hinge loss on engine.compile (a label of +1 and one of
+    -1: two traces) and the L2 term eager, as fit does it; returns the step, a function of lr."""
     per_sample = engine.compile(lambda x, t: losses.hinge([model(x)], [t]), X[0], y[0])
     params = model.parameters()
-    penalty = engine.compile(lambda: losses.l2(params))
     calls = list(zip(X, y))
     n = len(calls)
 
     def step(lr=1.0, alpha=1e-4):
         model.zero_grad()
         data_loss = builtins.sum(per_sample.value_and_grad_sum(calls, 1.0 / n), 0.0) / n
-        total = data_loss + alpha * penalty.value_and_grad_sum([()], alpha)[0]
+        penalty = losses.l2(params)
+        penalty.backward(alpha)
         for p in params:
             p.data -= lr * p.grad
-        return total
+        return data_loss + alpha * penalty.data
 
     return step
 
