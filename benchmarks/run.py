@@ -8,6 +8,7 @@ The same inputs, the same initial weights and the same loss go to both engines.
 from __future__ import annotations
 
 import argparse
+import builtins
 import gc
 import os
 import platform
@@ -20,8 +21,9 @@ from operator import mul
 
 import engine
 from engine import Value
-from nn import MLP, losses
+from nn import MLP, fit, losses
 from nn.data import load_digits, make_moons
+from nn.optim import SGD, LinearLR
 
 try:
     import micrograd.engine as mg_engine
@@ -124,6 +126,35 @@ def handwritten_demo_step(layers, X, y, lr=1.0, alpha=1e-4):
     return total
 
 
+def compiled_demo_step(model, X, y):
+    """The demo step with each sample's hinge loss on engine.compile (a label of +1 and one of
+    -1: two traces) and the L2 term eager, as fit does it; returns the step, a function of lr."""
+    per_sample = engine.compile(lambda x, t: losses.hinge([model(x)], [t]), X[0], y[0])
+    params = model.parameters()
+    calls = list(zip(X, y))
+    n = len(calls)
+
+    def step(lr=1.0, alpha=1e-4):
+        model.zero_grad()
+        data_loss = builtins.sum(per_sample.value_and_grad_sum(calls, 1.0 / n), 0.0) / n
+        penalty = losses.l2(params)
+        penalty.backward(alpha)
+        for p in params:
+            p.data -= lr * p.grad
+        return data_loss + alpha * penalty.data
+
+    return step
+
+
+def trace_time(X, y) -> float:
+    """Seconds from a fresh model to the end of its first compiled step (tracing included)."""
+    model = demo_models()[1]
+    gc.collect()
+    start = time.perf_counter()
+    compiled_demo_step(model, X, y)(lr=0.0)
+    return time.perf_counter() - start
+
+
 def bench_demo(repeats: int) -> list[tuple]:
     X, labels = make_moons(100, noise=0.1, seed=0)
     y = [2 * c - 1 for c in labels]
@@ -135,6 +166,12 @@ def bench_demo(repeats: int) -> list[tuple]:
     # A third route to the same number: the step written out by hand.
     hand = handwritten_weights(demo_models()[1])
     assert abs(handwritten_demo_step(hand, X, y, lr=0.0) - b) < 1e-9
+    # And a fourth: the compiled step, whose update must give the eager step's weights.
+    compiled_model = demo_models()[1]
+    compiled = compiled_demo_step(compiled_model, X, y)
+    assert abs(compiled() - b) < 1e-9
+    for p, q in zip(compiled_model.parameters(), gs_model.parameters()):
+        assert abs(p.data - q.data) < 1e-12
     mg, gs = alternate(
         repeats,
         lambda: micrograd_demo_step(mg_model, X, y, lr=0.0),
@@ -147,10 +184,20 @@ def bench_demo(repeats: int) -> list[tuple]:
         lambda: gradstep_demo_step(gs_model, X, y, lr=0.0),
         times=3,
     )
+    floor_again, fast = alternate(
+        repeats,
+        lambda: handwritten_demo_step(hand, X, y, lr=0.0),
+        lambda: compiled(lr=0.0),
+        times=3,
+    )
+    traced = statistics.median(trace_time(X, y) for _ in range(repeats))
     return [
         ("demo step (moons 100, 2-16-16-1, hinge + L2, SGD), ms", mg * 1e3, gs * 1e3),
         ("the same step written by hand, no graph (the floor), ms", "-", floor * 1e3),
         ("gradstep's step / the floor", "-", gs_again / floor),
+        ("the same step compiled (engine.compile), ms", mg * 1e3, fast * 1e3),
+        ("the compiled step / the floor", "-", fast / floor_again),
+        ("tracing the demo step: compile + first step, ms", "-", traced * 1e3),
     ]
 
 
@@ -270,6 +317,7 @@ def bench_chain() -> list[tuple]:
         mg = "RecursionError"
     return [
         ("chain of 1,000,000 nodes: forward + backward, s", mg, sum(big)),
+        ("chain: forward + backward time(1,000,000) / time(100,000)", "-", sum(big) / sum(small)),
         ("chain: backward time(1,000,000) / time(100,000)", "-", big[1] / small[1]),
         (
             "chain: forward time(1,000,000) / time(100,000) (Python's collector)",
@@ -297,8 +345,37 @@ def digits_epoch(make_value, model, X, y, limit=None):
             p.data -= 0.01 * p.grad
 
 
+def compiled_digits_epoch(model, X, y):
+    """`digits_epoch` on engine.compile: each image's loss traced once, targets one-hot floats
+    (inputs of the trace, so one trace serves every label); returns the epoch as a function."""
+    targets = [[1.0 if k == label else 0.0 for k in range(10)] for label in y]
+
+    def sample_loss(row, target):
+        return builtins.sum((o - t) ** 2 for o, t in zip(model(row), target))
+
+    f = engine.compile(sample_loss, X[0], targets[0])
+    calls = list(zip(X, targets))
+    params = model.parameters()
+
+    def epoch():
+        for start in range(0, len(calls), 32):
+            batch = calls[start : start + 32]
+            model.zero_grad()
+            f.value_and_grad_sum(batch, 1.0 / len(batch))
+            for p in params:
+                p.data -= 0.01 * p.grad
+
+    return epoch
+
+
 def bench_digits(repeats: int) -> list[tuple]:
     X, y = load_digits(standardize=True)
+    # The compiled epoch must end where the eager one does.
+    eager_model, fast_model = MLP(64, [32, 10], seed=0), MLP(64, [32, 10], seed=0)
+    digits_epoch(float, eager_model, X, y)
+    compiled_digits_epoch(fast_model, X, y)()
+    for p, q in zip(eager_model.parameters(), fast_model.parameters()):
+        assert abs(p.data - q.data) < 1e-9
     random.seed(0)
     mg_model = mg_nn.MLP(64, [32, 10])
     gs_model = MLP(64, [32, 10], seed=0)
@@ -311,8 +388,42 @@ def bench_digits(repeats: int) -> list[tuple]:
     gs = statistics.median(
         seconds(lambda: digits_epoch(float, gs_model, X, y)) for _ in range(max(1, repeats // 2))
     )
+    epoch = compiled_digits_epoch(MLP(64, [32, 10], seed=0), X, y)
+    eager, fast = alternate(
+        max(1, repeats // 2), lambda: digits_epoch(float, gs_model, X, y), epoch
+    )
     name = f"digits epoch (1,797 images, 64-32-10), s; micrograd on {limit} scaled"
-    return [(name, mg * scale, gs)]
+    return [
+        (name, mg * scale, gs),
+        ("the same epoch compiled (engine.compile), s", mg * scale, fast),
+        ("digits epoch: eager / compiled (same run)", "-", eager / fast),
+    ]
+
+
+# ---- fit: the default `gradstep train` run, eager and compiled ----
+
+
+def default_run(compile) -> float:
+    """Seconds of the 100 steps of micrograd's demo in `fit` (the summary line's number)."""
+    X, y = make_moons(100, noise=0.1, seed=1337)
+    model = MLP(2, [16, 16, 1], init="micrograd", seed=1337)
+    opt = SGD(model.parameters(), lr=1.0)
+    history = fit(
+        model, X, y, loss="hinge", l2=1e-4, optimizer=opt,
+        schedule=LinearLR(opt, 1.0, 0.1, 100), steps=100, progress=False, compile=compile,
+    )  # fmt: skip
+    assert history.train_accuracy == 1.0
+    return history.seconds
+
+
+def bench_fit(repeats: int) -> list[tuple]:
+    eager, compiled = alternate(
+        max(1, repeats // 2), lambda: default_run(False), lambda: default_run("auto")
+    )
+    return [
+        ("the default gradstep train run: fit's 100 steps, compiled, s", "-", compiled),
+        ("the same run eager / compiled", "-", eager / compiled),
+    ]
 
 
 def table(rows: list[tuple]) -> str:
@@ -331,11 +442,10 @@ def table(rows: list[tuple]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each workload (default 5)")
-    parser.add_argument(
-        "--only", choices=["demo", "expression", "memory", "chain", "digits"], action="append"
-    )
+    workloads = ["demo", "expression", "memory", "chain", "digits", "fit"]
+    parser.add_argument("--only", choices=workloads, action="append")
     args = parser.parse_args(argv)
-    chosen = args.only or ["demo", "expression", "memory", "chain", "digits"]
+    chosen = args.only or workloads
     rows: list[tuple] = []
     for name in chosen:
         if name == "demo":
@@ -346,8 +456,10 @@ def main(argv=None) -> int:
             rows += bench_memory()
         elif name == "chain":
             rows += bench_chain()
-        else:
+        elif name == "digits":
             rows += bench_digits(args.repeats)
+        else:
+            rows += bench_fit(args.repeats)
     print(f"Python {platform.python_version()} on {platform.machine()} ({os.cpu_count()} cores)")
     print(table(rows))
     return 0

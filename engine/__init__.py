@@ -9,6 +9,9 @@
 """
 
 from engine.backprop import grad, local_grads
+from engine.compiler import (
+    compile,  # noqa: F401 - engine.compile; not in __all__, so * keeps builtins.compile
+)
 from engine.explain import explain
 from engine.forward import ForwardStep, forward_steps
 from engine.gradcheck import GradcheckError, gradcheck

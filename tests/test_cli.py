@@ -201,6 +201,23 @@ def test_no_hidden_layer_and_other_flags_reach_the_model(tmp_path):
     assert m["l2"] == 0.0  # the hinge demo's L2 does not follow another loss
 
 
+def test_no_compile_trains_eagerly_to_the_same_model(tmp_path):
+    flags = ("--steps", "20", "--hidden", "8,8")
+    compiled, eager = tmp_path / "compiled", tmp_path / "eager"
+    result = train(*flags, "--out", str(compiled))
+    assert result.returncode == 0, result.stderr
+    result = train(*flags, "--no-compile", "--out", str(eager))
+    assert result.returncode == 0, result.stderr
+    a, b = nn.load(compiled / "model.json"), nn.load(eager / "model.json")
+    assert a.state_dict().keys() == b.state_dict().keys()
+    for name, w in a.state_dict().items():
+        assert abs(w - b.state_dict()[name]) <= 1e-9, name
+    assert (
+        metrics(compiled)["history"]["step_accuracy"] == metrics(eager)["history"]["step_accuracy"]
+    )
+    assert "--no-compile" in train("--help").stdout
+
+
 @pytest.fixture(autouse=True)
 def _no_runs_folder_left_in_the_repo():
     before = os.path.exists("runs")

@@ -96,6 +96,7 @@ def claims_02(nb, text):
 def claims_03(nb, text):
     assert "same losses as the plain loop: True" in text
     assert "same weights: True" in text
+    assert "compiled = eager: True" in text and "d_N_w0 += x_0 * d_v5" in text
     assert number_after("final training accuracy", text) == 100
     # two frames of one example's backward pass, one box per neuron, then draw_network
     frames = pictures(nb, "image/svg+xml")

@@ -228,6 +228,13 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
         help="write into --out even if it holds files (they are replaced)",
     )
     train.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the model's forward and backward passes as traced Python (engine.compile): "
+        "the same numbers, several times faster; --no-compile steps through the eager graph",
+    )
+    train.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,

@@ -40,6 +40,7 @@ CLI_ONLY = (
     "out",
     "force",
     "progress",
+    "compile",
 )
 
 
@@ -62,13 +63,22 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     except ValueError as error:
         usage_error(str(error))
     try:
-        return run(plan, data, model, claim.path, args.render_every, args.progress)
+        return run(
+            plan, data, model, claim.path, args.render_every, args.progress, compile=args.compile
+        )
     finally:
         claim.release()
 
 
 def run(
-    plan: Plan, data: tuple, model: nn.MLP, out: str, render_every: int, progress: bool | None
+    plan: Plan,
+    data: tuple,
+    model: nn.MLP,
+    out: str,
+    render_every: int,
+    progress: bool | None,
+    *,
+    compile: bool = True,
 ) -> int:
     """Train as the plan says, write the files into `out`, print the summary; the exit status."""
     X, y, X_test, y_test, scaler = data
@@ -104,6 +114,7 @@ def run(
             progress=progress,
             X_val=X_test,
             y_val=y_test,
+            compile="auto" if compile else False,
         )
     test = None
     if X_test is not None:

@@ -24,6 +24,7 @@ from typing import Any
 from nn.checks import check_int, check_real, check_rows, check_targets
 from nn.optim import make_optimizer
 from nn.train.callbacks import Callback, EarlyStopping, ProgressBar
+from nn.train.compiled import compiled_model
 from nn.train.history import History
 from nn.train.loop import Batches, FitState, Loop
 from nn.train.objective import Objective, output_count
@@ -51,6 +52,7 @@ def fit(
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
     eval_every: int | None = None,
+    compile: bool | str = "auto",
 ) -> History:
     """Train `model` on (X, y) by gradient descent; return the `History` of the run.
 
@@ -69,11 +71,14 @@ def fit(
       every `eval_every` steps (default: about 20 times per run) and at the end, into
       `history.val_steps`, `val_losses`, `val_accuracies`; the final score is `val_loss`,
       `val_accuracy`.
+    - compile: 'auto' runs an MLP's passes as traced Python (`nn.train.compiled`: the same
+      numbers, several times faster), True any model's (checked against eager at first),
+      False always the eager graph.
     """
     run = prepare(
         model, X, y, loss, optimizer, steps, batch_size, schedule, callbacks,
         lr=lr, l2=l2, target_loss=target_loss, patience=patience, seed=seed,
-        progress=progress, X_val=X_val, y_val=y_val, eval_every=eval_every,
+        progress=progress, X_val=X_val, y_val=y_val, eval_every=eval_every, compile=compile,
     )  # fmt: skip
     run.begin()
     start = time.perf_counter()
@@ -126,6 +131,7 @@ def prepare(
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
     eval_every: int | None = None,
+    compile: bool | str = "auto",
 ) -> Run:
     """Check `fit`'s arguments and set up its run, without taking a step."""
     X = check_rows("X", X)
@@ -144,6 +150,7 @@ def prepare(
         every = default_every(steps) if eval_every is None else eval_every
         held_out = HeldOut(X_val, y_val, every)
     objective = Objective(loss, output_count(model, X[0]), y)
+    compiled = compiled_model(model, X, objective.n_outputs, compile)
     optimizer = make_optimizer(optimizer, list(model.parameters()), lr)
     callbacks = _callbacks(callbacks, patience, progress)
     if X_val is not None:
@@ -162,6 +169,7 @@ def prepare(
         target_loss,
         history,
         callbacks,
+        compiled,
     )
 
     state = FitState(model, X, y, objective, optimizer, steps, history)

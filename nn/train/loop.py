@@ -86,6 +86,7 @@ class Loop:
     target_loss: float | None
     history: History
     callbacks: list
+    compiled: Any = None  # a CompiledModel (nn.train.compiled) to run the model, or None
 
     def __post_init__(self) -> None:
         self.params = list(self.model.parameters())
@@ -156,7 +157,10 @@ class Loop:
         """The batch's outputs and its loss (mean data loss + l2·Σp²) as one graph; yields the
         'forward' (batch, outputs) and 'loss' (data loss, L2 term or None, loss) stages."""
         n_outputs, targets = self.objective.n_outputs, self.objective.targets
-        outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
+        if self.compiled is not None:
+            outputs = self.compiled.forward(batch)
+        else:
+            outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
         yield "forward", (batch, outputs)
         total = data = loss_of(self.objective, outputs, [targets[i] for i in batch])
         penalty = self.l2 * nn.losses.l2(self.params) if self.l2 else None
@@ -170,6 +174,8 @@ class Loop:
     def backward_and_update(self, total: Value, update: Callable[[], Any] | None) -> Generator:
         self.optimizer.zero_grad()
         total.backward()
+        if self.compiled is not None:
+            self.compiled.backward()  # the loss's grads at the outputs, through the model
         yield "backward", total
         yield "update", update() if update is not None else self.optimizer.step()
 

@@ -51,6 +51,7 @@ def steps(
     X_val: Sequence | None = None,
     y_val: Sequence | None = None,
     eval_every: int | None = None,
+    compile: bool | str = "auto",
 ) -> TrainingSteps:
     """`fit(model, X, y, ...)` one stage per `next()`: the same arguments, the same run.
 
@@ -61,12 +62,15 @@ def steps(
     counts the time spent inside `next()`). Arguments are checked at the call, and the
     callbacks' `on_train_begin` runs there, as in `fit`; `progress` is ignored (no bar: the
     stages are the progress). Changing the weights, grads or lr between two `next()`s is
-    refused with a RuntimeError.
+    refused with a RuntimeError. `compile`: 'auto' (the default) and False step the eager
+    graph, so every stage's replay walks the whole graph; True steps a compiled model (the
+    backward replay then covers the loss's graph on the model's outputs only).
     """
     run = prepare(
         model, X, y, loss, optimizer, steps, batch_size, schedule, callbacks,
         lr=lr, l2=l2, target_loss=target_loss, patience=patience, seed=seed,
         progress=False, X_val=X_val, y_val=y_val, eval_every=eval_every,
+        compile=compile is True,  # 'auto' stays eager: every stage's replay walks the whole graph
     )  # fmt: skip
     run.begin()
     return TrainingSteps(run)

@@ -21,9 +21,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from IPython.display import SVG, display
 
-from engine import explain, no_grad, topological_order
+from engine import compile, explain, no_grad, topological_order
 from engine.viz import render_backward
-from nn import MLP, fit
+from nn import MLP, Neuron, fit
 from nn.data import make_moons
 from nn.losses import hinge, l2
 from nn.optim import SGD, Adam
@@ -249,6 +249,54 @@ text = explain(tiny_loss)
 # weighted sum, which sends its gradient to its weights and to the two hidden neurons.
 
 # %% [markdown]
+# ## The backward pass with every object gone
+#
+# A network's graph has the same shape at every step; only the numbers change. So
+# `engine.compile` calls a function once, on Values, and writes the graph it built as plain
+# Python: one line per node, forward then backward. Here is one neuron's loss:
+
+# %%
+neuron = Neuron(2, "tanh", seed=0, name="N")
+
+
+def neuron_loss(x, y):
+    out = (neuron(x) - y) ** 2
+    out.label = "loss"
+    return out
+
+
+f = compile(neuron_loss, [0.5, -1.0], 1.0)
+print(f.source)
+
+# %% [markdown]
+# Read the backward half from the top: it is the chain rule, written out. `d_v` holds
+# d loss / d v, and each line is one node handing its gradient to its operands, each times
+# its local derivative: `(N - y)²` sends `2·(N - y)`, the subtraction passes it on unchanged,
+# `tanh` multiplies by its slope `4·σ(2a)·σ(-2a)` (that is 1 - tanh², written so it keeps its
+# precision), and the weighted sum `v5` gives each weight its input times the gradient that
+# reached the neuron: `d_N_w0 += x_0 * d_v5`. `if d_v5:` skips a node whose gradient is zero,
+# as `backward()` does (behind a relu that is off, a whole neuron is skipped).
+#
+# No objects are made and no graph is walked, yet the numbers are `backward()`'s, to the bit:
+
+# %%
+ps = neuron.parameters()
+for p in ps:
+    p.grad = 0.0
+value = f.value_and_grad([0.5, -1.0], 1.0)
+compiled = [p.grad for p in ps]
+for p in ps:
+    p.grad = 0.0
+out = neuron_loss([0.5, -1.0], 1.0)
+out.backward()
+print("compiled = eager:", value == out.data and compiled == [p.grad for p in ps])
+
+# %% [markdown]
+# This is how `fit` trains an MLP: it compiles the network once and runs every step as such
+# lines (the loss stays a small eager graph on top of the outputs), which is several times
+# faster than building the graph; `fit(..., compile=False)` and `gradstep train --no-compile`
+# step through the graph instead, with the same results.
+#
 # **Try it:** change the learning-rate schedule or `target` in the plain loop, give the model
 # `[4, 1]` or `[32, 32, 1]` neurons, raise the noise of the moons to 0.3, or try
 # `Adam(ps, lr=0.5)` and see how a too-large step shows up in the loss curve.

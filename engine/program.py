@@ -1,0 +1,215 @@
+"""A traced graph's functions, assembled from the lines `engine.codegen` writes, and compiled.
+
+`generate` names the graph's nodes and writes its lines once (`engine.codegen.Lines`); the
+graph is not kept. Each function is assembled from those lines when first asked for, and
+compiled with `exec` in a namespace that holds only the helpers the lines call.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+
+from engine.codegen import NAMESPACE, Lines, items
+from engine.value import Value
+
+
+class Program:
+    """A traced graph written as Python: its parameters, its lines, and functions made of them.
+
+    The lines are written once, from the graph, and the graph is not kept; each function
+    (`source(kind)`) is assembled from them and compiled when first asked for:
+
+    - `value_and_grad(params, *args, seed=1.0)` -> (value, grads): one call (one output only);
+    - `forward(params, *args)` -> the value, or the tuple of outputs;
+    - `batch(params, calls, seed)` -> (values, summed grads): many calls (one output only);
+    - `vjp_forward(params, calls)` -> (outputs, tape) and `vjp_backward(params, tape, grads,
+      start)` -> each parameter's `start` plus every call's contribution, added one at a time:
+      the forward pass of many calls, then their backward pass with the upstream grads of the
+      outputs (a vector-Jacobian product), for when a loss in between is computed otherwise.
+    """
+
+    def __init__(
+        self, roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
+    ) -> None:
+        w = Lines(roots, inputs, arg_names)
+        self.params: list[Value] = w.params
+        self.single = len(roots) == 1
+        self.args = ", ".join(arg_names)
+        self.loop_args = self.args + ("," if len(arg_names) == 1 else "") if arg_names else "_"
+        self.unpacks = unpacks
+        self.param_names = [w.names[p] for p in w.params]
+        self.param_grads = [w.grad_names[p] for p in w.params]
+        self.outputs = [w.names[r] for r in roots]
+        self.output_grads = [w.grad_names.get(r) for r in roots]
+        self.forward = w.forward_lines()
+        self.backward = w.backward_lines()
+        params = set(w.params)
+        inner = [n for n in reversed(w.order) if n in w.grads and n not in params]
+        self.inner_grads = [w.grad_names[n] for n in inner]
+        self.saved = [w.names[n] for n in w.order if n in w.refs and n not in params]
+        self.upstream = [w.pool.fresh(f"upstream_{k}", "u") for k in range(len(roots))]
+        self.sources: dict[str, str] = {}
+        self.functions: dict[str, Callable] = {}
+
+    def function(self, kind: str) -> Callable:
+        """The compiled function `kind` (see the class docstring), compiled once."""
+        fn = self.functions.get(kind)
+        if fn is None:
+            scope = dict(NAMESPACE)
+            code = builtins.compile(self.source(kind), f"<engine.compile {kind}>", "exec")
+            exec(code, scope)
+            fn = self.functions[kind] = scope[kind]
+        return fn
+
+    def source(self, kind: str) -> str:
+        text = self.sources.get(kind)
+        if text is None:
+            if kind in ("value_and_grad", "batch") and not self.single:
+                raise TypeError(f"{kind} needs a function of one output; this one has several")
+            text = self.sources[kind] = getattr(self, "_" + kind)()
+        return text
+
+    # ---- the functions, assembled from the lines ----
+
+    def _reads(self) -> list[str]:
+        if not self.param_names:
+            return []
+        return [
+            "# the parameters' current values",
+            *_wrap("(", self.param_names, ") = [p.data for p in params]"),
+        ]
+
+    def _seeds(self, upstream: list[str]) -> list[str]:
+        return [f"{g} += {u}" for g, u in zip(self.output_grads, upstream) if g]
+
+    def _value_and_grad(self) -> str:
+        return _function(
+            f"value_and_grad({', '.join(['params', *filter(None, [self.args])])}, seed=1.0)",
+            "Forward and backward for one call: (value, d value / d each parameter).",
+            [
+                *self._reads(),
+                "# forward: one line per node",
+                *self.unpacks,
+                *self.forward,
+                "# backward: d_v is d out / d v; each node sends local derivative · d_v back",
+                *_wrap_zeros(self.param_grads + self.inner_grads),
+                *self._seeds(["seed"]),
+                *self.backward,
+                *_wrap(f"return {self.outputs[0]}, (", self.param_grads, ")"),
+            ],
+        )
+
+    def _forward(self) -> str:
+        out = self.outputs[0] if self.single else f"({items(self.outputs)})"
+        return _function(
+            f"forward({', '.join(['params', *filter(None, [self.args])])})",
+            "The value of one call, nothing else.",
+            [*self._reads(), *self.unpacks, *self.forward, f"return {out}"],
+        )
+
+    def _batch(self) -> str:
+        call = [
+            *self.unpacks,
+            *self.forward,
+            f"values.append({self.outputs[0]})",
+            *_wrap_zeros(self.inner_grads),
+            *self._seeds(["seed"]),
+            *self.backward,
+        ]
+        return _function(
+            "batch(params, batch, seed=1.0)",
+            "Each call's value, and seed·Σ d value / d each parameter over the calls.",
+            [
+                *self._reads(),
+                *_wrap_zeros(self.param_grads),
+                "values = []",
+                f"for {self.loop_args} in batch:",
+                *["    " + line for line in call],
+                *_wrap("return values, (", self.param_grads, ")"),
+            ],
+        )
+
+    def _vjp_forward(self) -> str:
+        call = [
+            *self.unpacks,
+            *self.forward,
+            f"outputs.append(({items(self.outputs)}))",
+            *_wrap("tape.append((", self.saved, "))"),
+        ]
+        return _function(
+            "vjp_forward(params, batch)",
+            "Each call's outputs, and the values its backward pass will need.",
+            [
+                *self._reads(),
+                "outputs = []",
+                "tape = []",
+                f"for {self.loop_args} in batch:",
+                *["    " + line for line in call],
+                "return outputs, tape",
+            ],
+        )
+
+    def _vjp_backward(self) -> str:
+        call = [
+            *_wrap_zeros(self.inner_grads),
+            *self._seeds(self.upstream),
+            *self.backward,
+        ]
+        return _function(
+            "vjp_backward(params, tape, grads, start)",
+            "start + upstream · d outputs / d each parameter, call by call, in the order given.",
+            [
+                *self._reads(),
+                *(_wrap("(", self.param_grads, ") = start") if self.param_grads else []),
+                *_wrap("for (", self.saved, f"), ({items(self.upstream)}) in zip(tape, grads):"),
+                *["    " + line for line in call],
+                *_wrap("return (", self.param_grads, ")"),
+            ],
+        )
+
+
+def generate(
+    roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
+) -> Program:
+    """The program of the graph of `roots` (one output, or several): `inputs` maps the argument
+    leaves to their names, `unpacks` are the lines that take the arguments apart."""
+    return Program(list(roots), inputs, arg_names, unpacks)
+
+
+def _wrap(head: str, names: list[str], tail: str, width: int = 92) -> list[str]:
+    """`head` + the names, comma-separated + `tail`: on one line, or wrapped when too long."""
+    line = f"{head}{items(names) if names else ''}{tail}"
+    if len(line) <= width:
+        return [line]
+    rows = _rows([*names[:-1], names[-1] + ("," if len(names) == 1 else "")], width)
+    return [head, *["    " + row for row in rows], tail.lstrip()]
+
+
+def _rows(names: list[str], width: int) -> list[str]:
+    rows, row = [], []
+    for name in names:
+        if row and len(", ".join([*row, name])) > width:
+            rows.append(", ".join(row) + ",")
+            row = []
+        row.append(name)
+    rows.append(", ".join(row))
+    return rows
+
+
+def _wrap_zeros(names: list[str], width: int = 96) -> list[str]:
+    """`a = b = c = 0.0` over as many lines as it takes."""
+    lines, line = [], []
+    for name in names:
+        if line and len(" = ".join([*line, name])) > width:
+            lines.append(" = ".join(line) + " = 0.0")
+            line = []
+        line.append(name)
+    if line:
+        lines.append(" = ".join(line) + " = 0.0")
+    return lines
+
+
+def _function(signature: str, doc: str, lines: list[str]) -> str:
+    body = "\n".join("    " + line for line in [f'"""{doc}"""', *lines])
+    return f"def {signature}:\n{body}\n"
