@@ -14,7 +14,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import nn
 from nn.cli.folder import claim_folder
@@ -27,10 +27,20 @@ from nn.train import FitState, Objective, evaluate, output_count
 
 # The flags that only the command line has; every other flag is a setting of the plan.
 CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
+CLI_ONLY += ("port",)  # gradstep lab's
 
 
 def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     """Run `gradstep train` with parsed flags; `usage_error` exits 2 with train's usage line."""
+    plan, data, model, claim = settle(args, usage_error)
+    try:
+        return run(plan, data, model, claim.path, args.render_every, args.progress)
+    finally:
+        claim.release()
+
+
+def settle(args: argparse.Namespace, usage_error: Callable[[str], None]) -> tuple:
+    """The run's plan, data, model and claimed folder; a bad flag calls `usage_error`."""
     settings = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
     try:
         plan = make_plan(args.dataset, **settings)
@@ -45,16 +55,22 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
         claim = claim_folder(args.out, args.dataset, args.force)
     except ValueError as error:
         usage_error(str(error))
-    try:
-        return run(plan, data, model, claim.path, args.render_every, args.progress)
-    finally:
-        claim.release()
+    return plan, data, model, claim
 
 
 def run(
-    plan: Plan, data: tuple, model: nn.MLP, out: str, render_every: int, progress: bool | None
+    plan: Plan,
+    data: tuple,
+    model: nn.MLP,
+    out: str,
+    render_every: int,
+    progress: bool | None,
+    extra: Sequence = (),
 ) -> int:
-    """Train as the plan says, write the files into `out`, print the summary; the exit status."""
+    """Train as the plan says, write the files into `out`, print the summary; the exit status.
+
+    `extra`: callbacks called after the run's own (`gradstep lab`'s recorder and gate); the
+    `note` one keeps goes into the summary and metrics.json, as the frames' does."""
     X, y, X_test, y_test = data
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
@@ -79,7 +95,7 @@ def run(
             steps=plan.steps,
             batch_size=plan.batch_size,
             schedule=make_schedule(plan.schedule, optimizer, plan.steps),
-            callbacks=callbacks,
+            callbacks=[*callbacks, *extra],
             l2=plan.l2,
             seed=plan.seed,
             progress=progress,
@@ -87,7 +103,7 @@ def run(
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
     files = ["graphs/"] if any(cb.written for cb in callbacks) else []
-    notes = [cb.note for cb in callbacks if cb.note]
+    notes = [cb.note for cb in [*callbacks, *extra] if getattr(cb, "note", None)]
     try:
         metrics = write_outputs(
             out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes
