@@ -62,16 +62,19 @@ def test_a_paused_run_is_held_and_each_step_lets_exactly_one_step_through():
     gate = Gate()
     gate.control("pause")  # before the first step ends
     with training(gate, steps=20) as (model, seen, result, thread):
-        wait_until(lambda: gate.state == "paused")
-        assert gate.holding == 0 and seen.steps == [0]
+        assert gate.state == "paused"
+        wait_until(lambda: gate.holding == 0)
+        assert seen.steps == [0]
         gate.control("step")
-        wait_until(lambda: gate.state == "paused")
-        assert gate.holding == 1 and seen.steps == [0, 1]
+        assert gate.holding is None and gate.state == "paused"  # stepping, then held again
+        wait_until(lambda: gate.holding == 1)
+        assert seen.steps == [0, 1]
         gate.control("step")
         gate.control("step")  # two clicks, two steps
         wait_until(lambda: gate.holding == 3)
         assert seen.steps == [0, 1, 2, 3]
         gate.control("resume")
+        assert gate.holding is None and gate.state == "running"
         thread.join(TIMEOUT)
         history = result["history"]
         assert history.steps == 20 and history.stop_reason == "steps"
@@ -83,7 +86,7 @@ def test_step_while_running_pauses_after_the_step_in_progress():
     with training(gate, steps=100_000) as (model, seen, result, thread):
         wait_until(lambda: seen.steps)
         gate.control("step")
-        wait_until(lambda: gate.state == "paused")
+        wait_until(lambda: gate.holding is not None)
         assert seen.steps == list(range(gate.holding + 1))
 
 
@@ -91,7 +94,7 @@ def test_stop_ends_a_held_run_as_interrupted_with_the_weights_of_its_last_step()
     gate = Gate()
     gate.control("pause")
     with training(gate, steps=20) as (model, seen, result, thread):
-        wait_until(lambda: gate.state == "paused")
+        wait_until(lambda: gate.holding == 0)
         gate.control("step")
         wait_until(lambda: gate.holding == 1)
         gate.stop()
@@ -119,8 +122,7 @@ def test_the_gate_holds_only_after_the_steps_the_page_can_show():
     gate = Gate(shown=lambda step: step % 3 == 0)  # as if every third step were recorded
     gate.control("pause")
     with training(gate, steps=20) as (model, seen, result, thread):
-        wait_until(lambda: gate.state == "paused")
-        assert gate.holding == 0
+        wait_until(lambda: gate.holding == 0)
         gate.control("step")  # one step on the page: three in the training
         wait_until(lambda: gate.holding == 3)
         assert seen.steps == [0, 1, 2, 3]

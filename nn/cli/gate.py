@@ -83,7 +83,8 @@ class Gate(Callback):
 
     @property
     def state(self) -> str:
-        """'running', 'paused' (held between two steps), 'done' or 'diverged'."""
+        """'running', 'paused' (held, or to be held at the end of the step in progress),
+        'done' or 'diverged'."""
         if self.ended.is_set():
             return "diverged" if self.history.diverged else "done"
-        return "paused" if self.holding is not None else "running"
+        return "paused" if self._paused else "running"
