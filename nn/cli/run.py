@@ -19,14 +19,25 @@ from collections.abc import Callable
 import nn
 from nn.cli.folder import claim_folder
 from nn.cli.frames import GuardedFrames, frames_warning
-from nn.cli.outputs import summary, write_outputs
+from nn.cli.outputs import one_line, summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
 from nn.train import FitState, Objective, evaluate, output_count
+from nn.train.lab import LabRecorder, write_lab
 
 # The flags that only the command line has; every other flag is a setting of the plan.
-CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
+CLI_ONLY = (
+    "command",
+    "run",
+    "usage_error",
+    "dataset",
+    "render_every",
+    "out",
+    "force",
+    "progress",
+    "lab",
+)
 
 
 def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
@@ -46,15 +57,24 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     except ValueError as error:
         usage_error(str(error))
     try:
-        return run(plan, data, model, claim.path, args.render_every, args.progress)
+        return run(plan, data, model, claim.path, args.render_every, args.progress, args.lab)
     finally:
         claim.release()
 
 
 def run(
-    plan: Plan, data: tuple, model: nn.MLP, out: str, render_every: int, progress: bool | None
+    plan: Plan,
+    data: tuple,
+    model: nn.MLP,
+    out: str,
+    render_every: int,
+    progress: bool | None,
+    lab: bool = False,
 ) -> int:
-    """Train as the plan says, write the files into `out`, print the summary; the exit status."""
+    """Train as the plan says, write the files into `out`, print the summary; the exit status.
+
+    With `lab`, a LabRecorder records the run and `lab/index.html` replays it.
+    """
     X, y, X_test, y_test = data
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
@@ -66,6 +86,9 @@ def run(
         if warning:
             print(f"gradstep train: {warning}", file=sys.stderr)
         callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
+    recorder = lab_recorder(plan, out, X_test, y_test) if lab else None
+    if recorder is not None:
+        callbacks.append(recorder)
 
     started = time.perf_counter()
     with warnings.catch_warnings():  # the CLI says it once, below, with the files written
@@ -86,11 +109,12 @@ def run(
         )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
-    files = ["graphs/"] if any(cb.written for cb in callbacks) else []
-    notes = [cb.note for cb in callbacks if cb.note]
+    files = ["graphs/"] if any(cb.written for cb in callbacks[:1] if render_every) else []
+    notes = [cb.note for cb in callbacks[:1] if render_every and cb.note]
+    pages = [("lab/index.html", recorder.write)] if recorder is not None else []
     try:
         metrics = write_outputs(
-            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes
+            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes, pages
         )
     except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
         print(f"gradstep train: cannot write the run's files into {out}: {error}", file=sys.stderr)
@@ -102,6 +126,44 @@ def run(
     if history.stop_reason == "interrupted":
         return 130  # as a shell reports Ctrl-C; the files were still written
     return 0
+
+
+class GuardedLab(LabRecorder):
+    """A LabRecorder whose failure costs the run nothing: it stops recording, with a note why."""
+
+    note: str | None = None
+
+    def on_step_end(self, step: int, logs: dict) -> None:
+        if self.note is None:
+            try:
+                super().on_step_end(step, logs)
+            except Exception as error:  # the page is lost, never the run
+                self.note = f"recording stopped at step {step}: {one_line(error)}"
+
+    def on_train_end(self, history) -> None:
+        if self.note is None:
+            try:
+                super().on_train_end(history)
+            except Exception as error:
+                self.note = f"recording failed at the end: {one_line(error)}"
+
+    def write(self, path: str) -> None:
+        """Write the page to `path` (OUT/lab/index.html); a ValueError if recording failed."""
+        if self.note is not None:
+            raise ValueError(self.note)
+        write_lab(path, self)
+
+
+def lab_recorder(plan: Plan, out: str, X_test: list | None, y_test: list | None) -> GuardedLab:
+    """The recorder of `--lab`: the run's data set and folder name the page, the test part (if
+    any) is its held-out set."""
+    info = DATASETS[plan.dataset]
+    return GuardedLab(
+        X_test,
+        y_test,
+        name=f"{plan.dataset}, {os.path.basename(os.path.normpath(out))}",
+        class_names=info.class_names or None,
+    )
 
 
 def load_data(plan: Plan) -> tuple[list, list, list | None, list | None]:
