@@ -21,11 +21,8 @@ from cdp import Browser
 import nn
 from nn.cli import build_parser
 from nn.cli.gate import Gate
-from nn.cli.lab import GuardedRecorder
+from nn.cli.lab import shown_by
 from nn.cli.live import LIVE_SCRIPT, LabServer, LiveRun
-from nn.data import make_xor
-from nn.train import fit
-from nn.train.callbacks import Callback
 
 TIMEOUT = 60.0
 
@@ -330,7 +327,8 @@ def interrupt(process):
 
 def files_of(folder):
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert sorted(os.listdir(folder)) == sorted(metrics["files"])  # and no lock file left
+    listed = {name.split("/")[0] for name in metrics["files"]}
+    assert sorted(os.listdir(folder)) == sorted(listed)  # and no lock file left
     nn.load(folder / "model.json")
     return metrics
 
@@ -356,32 +354,18 @@ def test_a_diverged_run_says_so_to_the_page_and_keeps_its_files(tmp_path):
     assert files_of(tmp_path / "run")["stop_reason"] == "diverged"
 
 
-class Fails(Callback):
-    """A recorder that cannot record step 2."""
+class Recording:
+    """Stands for the lab's recorder: its steps, and its note once it stopped recording."""
 
-    def __init__(self):
-        self.steps = []
-
-    def on_step_end(self, step, logs):
-        if step == 2:
-            raise OverflowError("math range error")
-        self.steps.append({"step": step})
-
-
-def test_a_step_the_recorder_cannot_record_ends_the_recording_not_the_run():
-    recording = GuardedRecorder(Fails())
-    X, y = make_xor(seed=0)
-    history = fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=5, callbacks=[recording], progress=False)
-    assert history.steps == 5 and history.stop_reason == "steps"
-    assert recording.recorder.steps == [{"step": 0}, {"step": 1}]
-    assert recording.note == "the lab page stopped recording at step 2: math range error"
-    assert recording.shown(4)  # the gate may hold anywhere now: no step will come
+    def __init__(self, steps, note=None):
+        self.steps, self.note = [{"step": k} for k in steps], note
 
 
 def test_the_gate_may_hold_only_at_the_newest_recorded_step():
-    recording = GuardedRecorder(Fails())
-    recording.on_step_end(0, {})
-    assert recording.shown(0) and not recording.shown(1)
+    assert shown_by(Recording([0, 4, 8]))(8)
+    assert not shown_by(Recording([0, 4, 8]))(9) and not shown_by(Recording([0, 4, 8]))(4)
+    assert not shown_by(Recording([]))(0)
+    assert shown_by(Recording([0, 4], note="recording stopped at step 5: ..."))(6)
 
 
 def counter_shows(step):
@@ -421,7 +405,7 @@ def test_the_live_page_gets_steps_as_they_come_and_its_buttons_drive_the_trainin
 
 
 def test_a_page_closed_mid_run_loses_nothing(tmp_path):
-    with live_lab(tmp_path, "--dataset", "xor", "--steps", "60") as (process, url):
+    with live_lab(tmp_path, "--dataset", "xor", "--steps", "60", "--lab") as (process, url):
         post(url, "pause")  # so that the run is still going when the page opens
         with Browser(tmp_path / "profile") as browser:
             browser.open(url)
@@ -434,3 +418,5 @@ def test_a_page_closed_mid_run_loses_nothing(tmp_path):
     assert status == 0 and "Traceback" not in err, err
     metrics = files_of(tmp_path / "run")
     assert metrics["steps"] == 60 and metrics["stop_reason"] == "steps"
+    assert "lab/index.html" in metrics["files"]  # --lab: the page of what was recorded live
+    assert '"final":true' in (tmp_path / "run" / "lab" / "index.html").read_text()

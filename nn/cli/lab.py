@@ -1,8 +1,9 @@
 """`gradstep lab`: train as `gradstep train` does, live behind the lab page on 127.0.0.1.
 
-The run is `gradstep train`'s (same flags, same folder, same files and summary), in a thread
-of its own with the lab's recorder and a `Gate` as its last callbacks; the main thread serves
-the page (`nn.cli.live`). Every step is recorded (a run of more than 1,000 steps records
+The run is `gradstep train`'s (same flags, same folder, same files and summary; with --lab
+also lab/index.html, the page replaying what was recorded live), in a thread of its own with
+the lab's recorder and a `Gate` as its last callbacks; the main thread serves the page
+(`nn.cli.live`). Every step is recorded (a run of more than 1,000 steps records
 1,000 of them, evenly spaced, and the gate holds and steps from one recorded step to the
 next). The page's buttons pause, step and resume the training; closing the page changes
 nothing: the run goes on and writes its files. Ctrl-C ends the training after the step in
@@ -17,15 +18,10 @@ import errno
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from nn.cli.gate import Gate
 from nn.cli.live import HOST, LabServer, LiveRun
-from nn.cli.outputs import one_line
-from nn.cli.run import run, settle
-from nn.data import DATASETS
-from nn.train.callbacks import Callback
-from nn.train.lab import LabRecorder
+from nn.cli.run import GuardedLab, lab_recorder, run, settle
 
 LIVE_STEPS = 1000  # steps recorded at most: every step of every recipe, a bounded memory
 
@@ -48,23 +44,17 @@ def lab(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
 
 def serve(server: LabServer, plan, data, model, out: str, args: argparse.Namespace) -> int:
     """Train behind the page until the run is over and Ctrl-C comes; the run's exit status."""
-    recorder = LabRecorder(
-        *data[2:],  # the held-out part, if any
-        name=plan.dataset,
-        class_names=DATASETS[plan.dataset].class_names,
-        max_steps=max(2, min(plan.steps, LIVE_STEPS)),
-    )
-    recording = GuardedRecorder(recorder)
-    gate = Gate(shown=recording.shown)
+    recorder = lab_recorder(plan, out, *data[2:])  # --lab's, with the held-out part if any
+    recorder.max_steps = max(2, min(plan.steps, LIVE_STEPS))  # every step, up to 1,000
+    gate = Gate(shown=shown_by(recorder))
     live = server.live = LiveRun(recorder, gate)
     status: list[int] = []
     interrupted = threading.Event()
 
     def train_behind() -> None:
         try:
-            status.append(
-                run(plan, data, model, out, args.render_every, args.progress, [recording, gate])
-            )
+            flags = (args.render_every, args.progress, args.lab)
+            status.append(run(plan, data, model, out, *flags, recorder, [gate]))
         finally:
             live.finished.set()
             if not interrupted.is_set():
@@ -94,34 +84,15 @@ def serve(server: LabServer, plan, data, model, out: str, args: argparse.Namespa
     return status[0] if status else 1
 
 
-class GuardedRecorder(Callback):
-    """The lab's recorder, guarded: a step it cannot record ends the recording, never the run
-    (the page keeps what was recorded; the note says where it stopped)."""
+def shown_by(recorder: GuardedLab) -> Callable[[int], bool]:
+    """Where the gate may hold: at the recorder's newest step, so that the page shows the step
+    the run waits after (anywhere once the recording stopped: no step will come)."""
 
-    def __init__(self, recorder: LabRecorder) -> None:
-        self.recorder = recorder
-        self.note: str | None = None
+    def shown(step: int) -> bool:
+        steps = recorder.steps
+        return recorder.note is not None or (bool(steps) and steps[-1].get("step") == step)
 
-    def on_train_begin(self, state: Any) -> None:
-        self._call("on_train_begin", "as training began", state)
-
-    def on_step_end(self, step: int, logs: dict[str, Any]) -> None:
-        self._call("on_step_end", f"at step {step}", step, logs)
-
-    def on_train_end(self, history: Any) -> None:
-        self._call("on_train_end", "at the end", history)
-
-    def _call(self, hook: str, when: str, *args: Any) -> None:
-        if self.note is None:
-            try:
-                getattr(self.recorder, hook)(*args)
-            except Exception as error:  # the recording is the page's, the run is the user's
-                self.note = f"the lab page stopped recording {when}: {one_line(error)}"
-
-    def shown(self, step: int) -> bool:
-        """True if the page has `step` as its newest step (or will get no more steps)."""
-        steps = self.recorder.steps
-        return self.note is not None or (bool(steps) and steps[-1].get("step") == step)
+    return shown
 
 
 def port_error(port: int, error: OSError) -> str:

@@ -22,12 +22,13 @@ from nn.train.callbacks import render_sample_network
 
 
 def write_outputs(
-    out, plan, model, history, X, y, test, n_test, started, files=(), notes=()
+    out, plan, model, history, X, y, test, n_test, started, files=(), notes=(), pages=()
 ) -> dict[str, Any]:
     """Write model.json, the pictures and metrics.json (always, last); return the metrics.
 
     `files` and `notes`: what the run wrote and has to say already (graphs/, frames it stopped
-    drawing); a picture that cannot be drawn adds a note. An error writing model.json is
+    drawing); a picture that cannot be drawn adds a note. `pages`: more (file name, draw)
+    pairs, drawn as the pictures are (the lab page of --lab). An error writing model.json is
     raised after metrics.json is written.
     """
     written: list[str] = []
@@ -35,7 +36,7 @@ def write_outputs(
     try:
         model.save(os.path.join(out, "model.json"))
         written.append("model.json")
-        for name, draw in pictures(plan, model, history, X, y):
+        for name, draw in [*pictures(plan, model, history, X, y), *pages]:
             try:
                 note = draw(os.path.join(out, name))
                 written.append(name)

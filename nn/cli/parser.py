@@ -170,6 +170,13 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
         "frames will be many or big",
     )
     train.add_argument(
+        "--lab",
+        action="store_true",
+        help="also record the run and write OUT/lab/index.html, a page that replays it step by "
+        "step (the network, what it learnt, the curves, one example's story, each layer's "
+        "health); it opens from disk, offline",
+    )
+    train.add_argument(
         "--out",
         default=None,
         metavar="DIR",

@@ -19,14 +19,25 @@ from collections.abc import Callable, Sequence
 import nn
 from nn.cli.folder import claim_folder
 from nn.cli.frames import GuardedFrames, frames_warning
-from nn.cli.outputs import summary, write_outputs
+from nn.cli.outputs import one_line, summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DATASETS, train_test_split
 from nn.optim import make_optimizer, make_schedule
 from nn.train import FitState, Objective, evaluate, output_count
+from nn.train.lab import LabRecorder, write_lab
 
 # The flags that only the command line has; every other flag is a setting of the plan.
-CLI_ONLY = ("command", "run", "usage_error", "dataset", "render_every", "out", "force", "progress")
+CLI_ONLY = (
+    "command",
+    "run",
+    "usage_error",
+    "dataset",
+    "render_every",
+    "out",
+    "force",
+    "progress",
+    "lab",
+)
 CLI_ONLY += ("port",)  # gradstep lab's
 
 
@@ -34,7 +45,7 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     """Run `gradstep train` with parsed flags; `usage_error` exits 2 with train's usage line."""
     plan, data, model, claim = settle(args, usage_error)
     try:
-        return run(plan, data, model, claim.path, args.render_every, args.progress)
+        return run(plan, data, model, claim.path, args.render_every, args.progress, args.lab)
     finally:
         claim.release()
 
@@ -65,12 +76,17 @@ def run(
     out: str,
     render_every: int,
     progress: bool | None,
+    lab: bool = False,
+    recorder: GuardedLab | None = None,
     extra: Sequence = (),
 ) -> int:
     """Train as the plan says, write the files into `out`, print the summary; the exit status.
 
-    `extra`: callbacks called after the run's own (`gradstep lab`'s recorder and gate); the
-    `note` one keeps goes into the summary and metrics.json, as the frames' does."""
+    With `lab`, a LabRecorder records the run and `lab/index.html` replays it. `recorder`:
+    the one to record with instead of a new one (`gradstep lab`'s, which it serves live; its
+    note, if any, goes into the summary); `extra`: callbacks called after the run's own
+    (`gradstep lab`'s gate).
+    """
     X, y, X_test, y_test = data
     optimizer = make_optimizer(plan.optimizer, model.parameters(), plan.lr)
     callbacks = []
@@ -82,6 +98,10 @@ def run(
         if warning:
             print(f"gradstep train: {warning}", file=sys.stderr)
         callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
+    if recorder is None and lab:
+        recorder = lab_recorder(plan, out, X_test, y_test)
+    if recorder is not None:
+        callbacks.append(recorder)
 
     started = time.perf_counter()
     with warnings.catch_warnings():  # the CLI says it once, below, with the files written
@@ -102,11 +122,14 @@ def run(
         )
     test = evaluate(model, X_test, y_test, plan.loss) if X_test is not None else None
 
-    files = ["graphs/"] if any(cb.written for cb in callbacks) else []
-    notes = [cb.note for cb in [*callbacks, *extra] if getattr(cb, "note", None)]
+    files = ["graphs/"] if any(cb.written for cb in callbacks[:1] if render_every) else []
+    notes = [cb.note for cb in callbacks[:1] if render_every and cb.note]
+    pages = [("lab/index.html", recorder.write)] if lab and recorder is not None else []
+    if recorder is not None and not lab and recorder.note:
+        notes.append(recorder.note)  # no page to say it: the summary does
     try:
         metrics = write_outputs(
-            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes
+            out, plan, model, history, X, y, test, len(y_test or ()), started, files, notes, pages
         )
     except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
         print(f"gradstep train: cannot write the run's files into {out}: {error}", file=sys.stderr)
@@ -118,6 +141,44 @@ def run(
     if history.stop_reason == "interrupted":
         return 130  # as a shell reports Ctrl-C; the files were still written
     return 0
+
+
+class GuardedLab(LabRecorder):
+    """A LabRecorder whose failure costs the run nothing: it stops recording, with a note why."""
+
+    note: str | None = None
+
+    def on_step_end(self, step: int, logs: dict) -> None:
+        if self.note is None:
+            try:
+                super().on_step_end(step, logs)
+            except Exception as error:  # the page is lost, never the run
+                self.note = f"recording stopped at step {step}: {one_line(error)}"
+
+    def on_train_end(self, history) -> None:
+        if self.note is None:
+            try:
+                super().on_train_end(history)
+            except Exception as error:
+                self.note = f"recording failed at the end: {one_line(error)}"
+
+    def write(self, path: str) -> None:
+        """Write the page to `path` (OUT/lab/index.html); a ValueError if recording failed."""
+        if self.note is not None:
+            raise ValueError(self.note)
+        write_lab(path, self)
+
+
+def lab_recorder(plan: Plan, out: str, X_test: list | None, y_test: list | None) -> GuardedLab:
+    """The recorder of `--lab`: the run's data set and folder name the page, the test part (if
+    any) is its held-out set."""
+    info = DATASETS[plan.dataset]
+    return GuardedLab(
+        X_test,
+        y_test,
+        name=f"{plan.dataset}, {os.path.basename(os.path.normpath(out))}",
+        class_names=info.class_names or None,
+    )
 
 
 def load_data(plan: Plan) -> tuple[list, list, list | None, list | None]:

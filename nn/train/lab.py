@@ -175,14 +175,17 @@ class LabRecorder(Callback):
         for k, layer in enumerate(self._layers):
             size = len(layer) * (len(layer[0].w) + 1)
             params = self._params[i : i + size]
-            grad = math.sqrt(math.fsum(p.grad * p.grad for p in params))
-            moved = math.sqrt(math.fsum((p.data - b) ** 2 for p, b in zip(params, before[i:])))
-            weight = math.sqrt(math.fsum(b * b for b in before[i : i + size]))
+            # hypot: no overflow on the way to a norm that is itself a float (a diverging run)
+            grad = math.hypot(*(p.grad for p in params))
+            moved = math.hypot(*(p.data - b for p, b in zip(params, before[i:])))
+            weight = math.hypot(*before[i : i + size])
             health.append(
                 {
                     "grad_norm": _r(grad),
                     "dead": _dead_share(layer, acts, k),
-                    "update_ratio": _r(moved / weight) if weight else None,
+                    "update_ratio": _r(moved / weight)
+                    if weight and math.isfinite(weight)
+                    else None,
                 }
             )
             i += size
@@ -259,7 +262,7 @@ class LabRecorder(Callback):
         if objective.n_outputs > 1:
             self._k = objective.n_outputs
         kept = len(examples)
-        shown = "every" if kept == len(X) else f"{kept} of the {len(X)}"
+        shown = f"all {kept}" if kept == len(X) else f"{kept} of the {len(X)}"
         return {
             "title": self.name,
             "task": "classification" if objective.is_classification else "regression",
@@ -295,8 +298,8 @@ class LabRecorder(Callback):
             what = f"every one of the {steps} steps is recorded"
         else:
             what = (
-                f"every {self.every}th of the {steps} steps is recorded (and the last), "
-                f"to keep the page small"
+                f"1 step in {self.every} of the {steps} is recorded (and the last), to keep the "
+                "page small"
             )
         if self.X_val is not None:
             what += f"; the held-out set is scored at {len(self._evals)} of them"

@@ -77,8 +77,14 @@ def write_lab(path_or_dir: str | os.PathLike, recorder_or_data: Any) -> Path:
     if path.suffix.lower() != ".html":
         path = path / "lab" / "index.html"
     page = lab_page(meta, steps)
+    made = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_atomic(path, page)
+    try:
+        return write_atomic(path, page)
+    except BaseException:
+        if made and not any(path.parent.iterdir()):
+            path.parent.rmdir()  # an empty folder would only puzzle
+        raise
 
 
 def embed(data: Any) -> str:
