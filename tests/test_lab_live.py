@@ -78,6 +78,15 @@ def control(lab, action, **headers):
     return ask(lab, "POST", "/control", body, {"Content-Type": "application/json", **headers})
 
 
+def test_a_run_that_failed_to_begin_is_done_and_keeps_no_page_waiting():
+    live = LiveRun(Recorded(), Gate())  # training never began: the gate never heard of it
+    waited = threading.Thread(target=live.page)
+    waited.start()
+    live.over()
+    waited.join(TIMEOUT)
+    assert not waited.is_alive() and live.state == "done"
+
+
 def test_the_server_listens_on_the_loopback_address_only(server):
     assert server.server_address[0] == "127.0.0.1"
     assert server.url == f"http://127.0.0.1:{server.server_address[1]}/"

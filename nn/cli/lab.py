@@ -56,7 +56,7 @@ def serve(server: LabServer, plan, data, model, out: str, args: argparse.Namespa
             flags = (args.render_every, args.progress, args.lab)
             status.append(run(plan, data, model, out, *flags, recorder, [gate]))
         finally:
-            live.finished.set()
+            live.over()
             if not interrupted.is_set():
                 over = "over" if status else "over, with an error (above)"
                 print(

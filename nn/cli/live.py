@@ -59,6 +59,11 @@ class LiveRun:
         self._encoded: list[str] = []  # each step as JSON, encoded once
         self._lock = threading.Lock()
 
+    def over(self) -> None:
+        """The training thread is over (its files written, or it failed)."""
+        self.finished.set()
+        self.gate.began.set()  # a run that failed to begin: no page waits for it
+
     @property
     def state(self) -> str:
         """'running', 'paused', 'done' or 'diverged' (a run that failed is 'done')."""
