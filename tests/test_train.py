@@ -8,6 +8,7 @@ import pytest
 
 import engine
 import nn
+from engine import no_grad
 from nn.data import load_iris, make_moons, make_sine, make_xor, train_test_split
 from nn.optim import SGD, Adam, LinearLR
 from nn.train import History, evaluate, fit
@@ -248,7 +249,7 @@ def test_callbacks_see_the_start_every_step_and_the_end():
 
     X, y = make_xor(n_samples=20, seed=0)
     fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=3, callbacks=[Recorder()], progress=False)
-    keys = ["accuracy", "loss", "lr", "step"]
+    keys = ["accuracy", "batch", "loss", "lr", "outputs", "step"]
     assert calls == [
         ("begin", 3, 20),
         ("step", 0, keys),
@@ -256,6 +257,23 @@ def test_callbacks_see_the_start_every_step_and_the_end():
         ("step", 2, keys),
         ("end", 3),
     ]
+
+
+def test_callbacks_see_the_steps_batch_and_the_models_outputs_for_it():
+    seen = []
+
+    class Look(Callback):
+        def on_step_end(self, step, logs):
+            seen.append((list(logs["batch"]), [out.data for out in logs["outputs"]]))
+
+    X, y = make_xor(n_samples=20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    with no_grad():
+        first = [model(x).data for x in X]  # the outputs at the weights step 0 starts from
+    fit(model, X, y, steps=2, batch_size=5, callbacks=[Look()], progress=False)
+    (batch, outputs), (later, _) = seen
+    assert len(set(batch)) == 5 and set(batch).isdisjoint(later)
+    assert outputs == [first[i] for i in batch]
 
 
 # ---- divergence ----

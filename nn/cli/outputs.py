@@ -22,21 +22,22 @@ from nn.train.callbacks import render_sample_network
 
 
 def write_outputs(
-    out, plan, model, history, X, y, test, n_test, started, files=(), notes=(), saved=None
+    out, plan, model, history, X, y, test, n_test, started, files=(), notes=(), pages=(), saved=None
 ) -> dict[str, Any]:
     """Write model.json, the pictures and metrics.json (always, last); return the metrics.
 
     `model` is the network that trained on `X`; `saved`, when given, is what model.json holds:
     the network behind the scaling fitted to its training rows, so that it takes raw rows.
     `files` and `notes`: what the run wrote and has to say already (graphs/); a picture that
-    cannot be drawn adds a note (without Graphviz, the note says how to install it).
+    cannot be drawn adds a note (without Graphviz, the note says how to install it). `pages`:
+    more (file name, draw) pairs, drawn as the pictures are (the lab page of --lab).
     """
     written: list[str] = []
     notes = list(notes)
     try:
         (saved or model).save(os.path.join(out, "model.json"))
         written.append("model.json")
-        for name, draw in pictures(plan, model, history, X, y):
+        for name, draw in [*pictures(plan, model, history, X, y), *pages]:
             try:
                 note = draw(os.path.join(out, name))
                 written.append(name)

@@ -14,6 +14,8 @@ from importlib.metadata import version as installed
 
 from nn.cli.datasets import is_file
 from nn.cli.evaluate import evaluate as run_eval
+from nn.cli.lab import lab as run_lab
+from nn.cli.live import HOST
 from nn.cli.recipes import recipes_text
 from nn.cli.run import train as run_train
 from nn.data import DATASETS
@@ -30,6 +32,16 @@ DESCRIPTION = (
     "moons (100 points), MLP 2-16-16-1 with ReLU, hinge loss + 1e-4·L2, SGD with the learning "
     "rate going linearly from 1.0 to 0.1 over 100 steps. Exit status: 0 done, 1 diverged (its "
     "files written, with the last good weights), 2 usage error (nothing written), 130 interrupted."
+)
+
+LAB_DESCRIPTION = (
+    "Train as `gradstep train` does (same flags, folder and files) with the lab page live on "
+    f"http://{HOST}:PORT: it shows the network, its activations, gradients and weights, what "
+    "it has learnt and its curves as the steps complete, and its buttons pause, step and "
+    "resume the training itself. Only this machine can open it. Ctrl-C stops the training after "
+    "the step in progress and writes the run's files; once the run is over the page stays until "
+    "Ctrl-C. Exit status: 0 done, 1 diverged, 2 usage error (such as a port in use; nothing "
+    "written), 130 interrupted during training (its files written)."
 )
 
 
@@ -58,6 +70,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(run=run_eval, usage_error=evaluate.error)
     add_eval_flags(evaluate)
+    lab = commands.add_parser(
+        "lab",
+        help="train as train does, live in the browser: watch it learn, pause, step, resume",
+        description=LAB_DESCRIPTION,
+        epilog=recipes_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lab.set_defaults(run=run_lab, usage_error=lab.error)
+    add_train_flags(lab)
+    lab.add_argument(
+        "--port",
+        type=port,
+        default=0,
+        help=f"port on {HOST} to serve the page on (default: a free one; the address is printed)",
+    )
     return parser
 
 
@@ -216,6 +243,13 @@ def add_train_flags(train: argparse.ArgumentParser) -> None:
         "frames will be many or big",
     )
     train.add_argument(
+        "--lab",
+        action="store_true",
+        help="also record the run and write OUT/lab/index.html, a page that replays it step by "
+        "step (the network, what it learnt, the curves, one example's story, each layer's "
+        "health); it opens from disk, offline",
+    )
+    train.add_argument(
         "--out",
         default=None,
         metavar="DIR",
@@ -294,6 +328,14 @@ def count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if n < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {n}")
+    return n
+
+
+def port(text: str) -> int:
+    """A TCP port, 1 to 65535, or 0 for a free one."""
+    n = count(text)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"a port is at most 65535, got {n}")
     return n
 
 

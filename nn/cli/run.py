@@ -15,18 +15,19 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import nn
 from nn import Sequential, Standardize
 from nn.cli.datasets import is_file, open_dataset, split
 from nn.cli.folder import claim_folder
 from nn.cli.frames import GuardedFrames, frames_warning
-from nn.cli.outputs import summary, write_outputs
+from nn.cli.outputs import one_line, summary, write_outputs
 from nn.cli.recipes import Plan, make_plan
 from nn.data import DatasetInfo
 from nn.optim import make_optimizer, make_schedule
 from nn.train import FitState, Objective, output_count
+from nn.train.lab import LabRecorder, write_lab
 
 # The flags that only the command line has; every other flag is a setting of the plan.
 CLI_ONLY = (
@@ -41,11 +42,31 @@ CLI_ONLY = (
     "force",
     "progress",
     "compile",
+    "lab",
+    "port",  # gradstep lab's
 )
 
 
 def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
     """Run `gradstep train` with parsed flags; `usage_error` exits 2 with train's usage line."""
+    plan, data, model, claim = settle(args, usage_error)
+    try:
+        return run(
+            plan,
+            data,
+            model,
+            claim.path,
+            args.render_every,
+            args.progress,
+            compile=args.compile,
+            lab=args.lab,
+        )
+    finally:
+        claim.release()
+
+
+def settle(args: argparse.Namespace, usage_error: Callable[[str], None]) -> tuple:
+    """The run's plan, data, model and claimed folder; a bad flag calls `usage_error`."""
     settings = {k: v for k, v in vars(args).items() if k not in CLI_ONLY}
     try:
         info, target = open_dataset(args.dataset, args.target, args.task)
@@ -62,12 +83,7 @@ def train(args: argparse.Namespace, usage_error: Callable[[str], None]) -> int:
         claim = claim_folder(args.out, plan.name, args.force)
     except ValueError as error:
         usage_error(str(error))
-    try:
-        return run(
-            plan, data, model, claim.path, args.render_every, args.progress, compile=args.compile
-        )
-    finally:
-        claim.release()
+    return plan, data, model, claim
 
 
 def run(
@@ -79,8 +95,17 @@ def run(
     progress: bool | None,
     *,
     compile: bool = True,
+    lab: bool = False,
+    recorder: GuardedLab | None = None,
+    extra: Sequence = (),
 ) -> int:
-    """Train as the plan says, write the files into `out`, print the summary; the exit status."""
+    """Train as the plan says, write the files into `out`, print the summary; the exit status.
+
+    With `lab`, a LabRecorder records the run and `lab/index.html` replays it. `recorder`:
+    the one to record with instead of a new one (`gradstep lab`'s, which it serves live; its
+    note, if any, goes into the summary); `extra`: callbacks called after the run's own
+    (`gradstep lab`'s gate).
+    """
     X, y, X_test, y_test, scaler = data
     # What is saved takes raw rows: the scaling fitted to the training rows, then the network.
     # The network trains on rows scaled once, up front, which is the same arithmetic.
@@ -95,6 +120,10 @@ def run(
         if warning:
             print(f"gradstep train: {warning}", file=sys.stderr)
         callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
+    if recorder is None and lab:
+        recorder = lab_recorder(plan, out, X_test, y_test)
+    if recorder is not None:
+        callbacks.append(recorder)
 
     started = time.perf_counter()
     with warnings.catch_warnings():  # the CLI says it once, below, with the files written
@@ -108,20 +137,23 @@ def run(
             steps=plan.steps,
             batch_size=plan.batch_size,
             schedule=make_schedule(plan.schedule, optimizer, plan.steps),
-            callbacks=callbacks,
+            callbacks=[*callbacks, *extra],
             l2=plan.l2,
             seed=plan.seed,
             progress=progress,
             X_val=X_test,
             y_val=y_test,
-            compile="auto" if compile else False,
+            compile="auto" if compile else False,  # 'auto' stays eager for the lab's recorder
         )
     test = None
     if X_test is not None:
         test = {"loss": history.val_loss, "accuracy": history.val_accuracy}
 
-    files = ["graphs/"] if any(cb.written for cb in callbacks) else []
-    notes = [cb.note for cb in callbacks if cb.note]
+    files = ["graphs/"] if any(cb.written for cb in callbacks[:1] if render_every) else []
+    notes = [cb.note for cb in callbacks[:1] if render_every and cb.note]
+    pages = [("lab/index.html", recorder.write)] if lab and recorder is not None else []
+    if recorder is not None and not lab and recorder.note:
+        notes.append(recorder.note)  # no page to say it: the summary does
     try:
         metrics = write_outputs(
             out,
@@ -135,6 +167,7 @@ def run(
             started,
             files,
             notes,
+            pages,
             saved=saved,
         )
     except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
@@ -147,6 +180,43 @@ def run(
     if history.stop_reason == "interrupted":
         return 130  # as a shell reports Ctrl-C; the files were still written
     return 0
+
+
+class GuardedLab(LabRecorder):
+    """A LabRecorder whose failure costs the run nothing: it stops recording, with a note why."""
+
+    note: str | None = None
+
+    def on_step_end(self, step: int, logs: dict) -> None:
+        if self.note is None:
+            try:
+                super().on_step_end(step, logs)
+            except Exception as error:  # the page is lost, never the run
+                self.note = f"recording stopped at step {step}: {one_line(error)}"
+
+    def on_train_end(self, history) -> None:
+        if self.note is None:
+            try:
+                super().on_train_end(history)
+            except Exception as error:
+                self.note = f"recording failed at the end: {one_line(error)}"
+
+    def write(self, path: str) -> None:
+        """Write the page to `path` (OUT/lab/index.html); a ValueError if recording failed."""
+        if self.note is not None:
+            raise ValueError(self.note)
+        write_lab(path, self)
+
+
+def lab_recorder(plan: Plan, out: str, X_test: list | None, y_test: list | None) -> GuardedLab:
+    """The recorder of `--lab`: the run's data set and folder name the page, the test part (if
+    any) is its held-out set."""
+    return GuardedLab(
+        X_test,
+        y_test,
+        name=f"{plan.name}, {os.path.basename(os.path.normpath(out))}",
+        class_names=list(plan.class_names) or None,
+    )
 
 
 def load_data(plan: Plan, info: DatasetInfo) -> tuple:

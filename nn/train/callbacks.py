@@ -3,8 +3,10 @@
 A callback subclasses `Callback` and overrides any of three methods:
 
 - `on_train_begin(state)`: `state` is an `nn.train.FitState` (model, data, objective, optimizer).
-- `on_step_end(step, logs) -> bool`: after each step; `logs` holds 'step', 'loss', 'accuracy' and
-  'lr'. Returning True stops training; set `stop_reason` and `message` to say why.
+- `on_step_end(step, logs) -> bool`: after each step; `logs` holds 'step', 'loss', 'accuracy',
+  'lr', 'batch' (the step's sample indices) and 'outputs' (the model's outputs for them: Values
+  of the step's graph, read them, do not keep them). Returning True stops training; set
+  `stop_reason` and `message` to say why.
 - `on_train_end(history)`: once, with the finished `History`.
 """
 

@@ -151,7 +151,7 @@ class Loop:
             return True
         if hasattr(self.schedule, "step"):
             self.schedule.step()
-        return self.callback_stops(step)
+        return self.callback_stops(step, batch, outputs)
 
     def forward(self, batch: Sequence[int]) -> Generator:
         """The batch's outputs and its loss (mean data loss + l2·Σp²) as one graph; yields the
@@ -191,12 +191,13 @@ class Loop:
         history.message = (
             f"reached the target loss {self.target_loss:g} at step {step} (loss {loss:.6g})"
         )
-        self.callback_stops(step)
+        self.callback_stops(step, batch, outputs)
         return True
 
-    def callback_stops(self, step: int) -> bool:
+    def callback_stops(self, step: int, batch: Sequence[int] = (), outputs: list = ()) -> bool:
         """Tell every callback about the step; True if one of them stops training."""
         logs = self.history.logs(step)
+        logs["batch"], logs["outputs"] = batch, outputs
         stop = False
         for cb in self.callbacks:
             stop = bool(cb.on_step_end(step, logs)) or stop
