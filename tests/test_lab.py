@@ -72,7 +72,8 @@ def test_a_long_run_is_thinned_evenly_and_the_page_says_so():
     _, rec, _, _, _ = moons_run(n_steps=25, recorder=LabRecorder(max_steps=10))
     assert [s["step"] for s in rec.steps] == [0, 3, 6, 9, 12, 15, 18, 21, 24, 25]
     assert rec.meta["every"] == 3
-    assert "1 step in 3 of the 25 is recorded (and the last)" in rec.meta["thinning"]
+    assert "1 step in 3 is recorded (and the last)" in rec.meta["thinning"]
+    assert "(25 steps planned)" in rec.meta["thinning"]
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])

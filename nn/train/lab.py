@@ -295,11 +295,11 @@ class LabRecorder(Callback):
 
     def _thinning(self, steps: int, shown: str, held_out: bool) -> str:
         if self.every == 1:
-            what = f"every one of the {steps} steps is recorded"
+            what = "every step is recorded"
         else:
             what = (
-                f"1 step in {self.every} of the {steps} is recorded (and the last), to keep the "
-                "page small"
+                f"1 step in {self.every} is recorded (and the last), to keep the page small "
+                f"({steps} steps planned)"
             )
         if self.X_val is not None:
             what += f"; the held-out set is scored at {len(self._evals)} of them"
