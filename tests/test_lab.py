@@ -68,6 +68,16 @@ def test_each_step_holds_the_weights_it_started_from_and_their_gradients():
     assert final["gw"] == [None, None, None] and close(final["loss"], history.train_loss)
 
 
+def test_a_step_that_reaches_the_target_loss_shows_no_backward_pass_and_no_update():
+    _, rec, history, _, _ = moons_run(n_steps=8, target_loss=0.9)
+    reached = rec.steps[-2]
+    assert history.stop_reason == "target_loss" and reached["step"] == len(history.loss) - 1
+    assert reached["reached"] and reached["updates"] == [] and reached["health"] is None
+    assert reached["gw"] == [None, None, None]
+    assert reached["story"][-1] == "stop: the loss reached the target: no backward pass, no update"
+    assert not any(s["reached"] for s in rec.steps[:-2]) and rec.steps[0]["updates"]
+
+
 def test_a_long_run_is_thinned_evenly_and_the_page_says_so():
     _, rec, _, _, _ = moons_run(n_steps=25, recorder=LabRecorder(max_steps=10))
     assert [s["step"] for s in rec.steps] == [0, 3, 6, 9, 12, 15, 18, 21, 24, 25]
@@ -249,9 +259,6 @@ def test_gradstep_train_lab_writes_the_page_among_the_runs_files(tmp_path):
         0, 1, 2, 3, 4]  # fmt: skip
     files = json.loads((tmp_path / "run" / "metrics.json").read_text())["files"]
     assert "lab/index.html" in files and "lab/index.html" in run.stdout
-    # without --lab, no page
-    assert train("--steps", "2", "--out", str(tmp_path / "plain")).returncode == 0
-    assert not (tmp_path / "plain" / "lab").exists()
 
 
 def test_a_diverged_run_with_lab_still_writes_the_page_showing_where(tmp_path):

@@ -111,18 +111,21 @@ class LabRecorder(Callback):
         params, before = self._params, self._before
         acts = _batch_activations(self._layers, logs.get("outputs") or ())
         batch = list(logs.get("batch") or ())
+        # a step whose loss reached the target stops before its backward pass and update
+        reached = self._state.history.stop_reason == "target_loss"
         record = {
             "step": step,
             "loss": _r(logs["loss"]),
             "accuracy": _r(logs.get("accuracy")),
             "lr": _r(logs["lr"]),
             **self._val_fields(),
-            **self._weights(before, [p.grad for p in params]),
-            "health": self._health(before, acts),
+            **self._weights(before, None if reached else [p.grad for p in params]),
+            "health": None if reached else self._health(before, acts),
             "learnt": self._learnt(acts, batch),
             "checks": self._checks(acts, batch),
+            "reached": reached,
         }
-        record["updates"] = self._updates(step, logs["lr"], before)
+        record["updates"] = [] if reached else self._updates(step, logs["lr"], before)
         record["story"] = self._story(record, len(batch))
         return record
 
@@ -143,6 +146,7 @@ class LabRecorder(Callback):
             "health": None,
             "learnt": self._learnt(None, []),
             "checks": {},
+            "reached": False,
             "updates": [],
         }
         record["story"] = [_end_line(history, self._last + 1)]
@@ -241,6 +245,11 @@ class LabRecorder(Callback):
             + (f", {accuracy:.1%} classified right" if accuracy is not None else ""),
             f"loss: {self._objective.name} of the batch, with the L2 term if any, "
             f"= {_show(record['loss'])}",
+        ]
+        if record["reached"]:
+            return [*lines, "stop: the loss reached the target: no backward pass, no update"]
+        return [
+            *lines,
             "backward: gradient norm per layer "
             + ", ".join(
                 f"L{k + 1} {_show(h['grad_norm'])}" for k, h in enumerate(record["health"])
@@ -248,7 +257,6 @@ class LabRecorder(Callback):
             f"update: {type(self._state.optimizer).__name__} with lr {_show(record['lr'])}, "
             "the largest changes:",
         ]
-        return lines
 
     # ---- the run ----
 
