@@ -11,9 +11,13 @@ import pytest
 import nn
 from engine import Value, no_grad
 from nn.cli import main
+from nn.cli.recipes import make_plan
+from nn.cli.run import load_data
 from nn.data import load_iris, make_moons, make_sine, train_test_split
 from nn.train import fit, steps
+from nn.train.callbacks import Callback
 from nn.train.lab import LabRecorder, lab_page, write_lab
+from nn.train.labpage import embed
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -285,3 +289,21 @@ def test_a_recording_that_fails_costs_the_run_its_page_and_nothing_else(tmp_path
     ]
     assert "model.json" in metrics["files"] and metrics["steps"] == 3
     assert not (tmp_path / "run" / "lab").exists()
+
+
+def test_a_page_of_the_digits_run_stays_under_20_mb():
+    plan = make_plan("digits")
+    X, y, X_test, y_test = load_data(plan)
+
+    class FirstSteps(Callback):
+        def on_step_end(self, step, logs):
+            return step == 2  # three steps of the 400 planned tell the size of one
+
+    rec = LabRecorder(X_test, y_test, name="digits")
+    model = nn.MLP(64, [*plan.hidden, 10], seed=plan.seed)
+    fit(model, X, y, loss=plan.loss, optimizer="adam", lr=plan.lr, steps=plan.steps,
+        batch_size=plan.batch_size, callbacks=[rec, FirstSteps()], progress=False)  # fmt: skip
+    assert plan.steps == 400 and rec.every == 4  # so 100 steps + the last + the end
+    biggest = max(len(embed(s)) for s in rec.steps)
+    estimate = len(lab_page(rec.meta, [])) + 102 * (biggest + 1)
+    assert estimate < 20e6, f"{estimate / 1e6:.1f} MB"
