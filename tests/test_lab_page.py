@@ -185,8 +185,7 @@ DIVERGED = (
     + STATE
     + """
   out.opened = state();
-  const slider = $("slider");
-  slider.value = slider.max; slider.dispatchEvent(new Event("input"));
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "End"}));
   out.end = state();
   out.errors = window.__errors;
   document.body.setAttribute("data-probe", JSON.stringify(out));
