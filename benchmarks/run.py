@@ -24,6 +24,7 @@ from engine import Value
 from nn import MLP, fit, losses
 from nn.data import load_digits, make_moons
 from nn.optim import SGD, LinearLR
+from nn.train.lab import LabRecorder
 
 try:
     import micrograd.engine as mg_engine
@@ -426,6 +427,65 @@ def bench_fit(repeats: int) -> list[tuple]:
     ]
 
 
+# ---- the lab: recording the default run for its page (gradstep train --lab) ----
+
+
+def lab_run(callbacks, compile=False) -> float:
+    """Seconds of `gradstep train`'s default training (micrograd's demo), with `callbacks`."""
+    X, y = make_moons(100, noise=0.1, seed=1337)
+    model = MLP(2, [16, 16, 1], init="micrograd", seed=1337)
+    optimizer = SGD(model.parameters(), lr=1.0)
+    schedule = LinearLR(optimizer, 1.0, 0.1, 100)
+    gc.collect()
+    start = time.process_time()  # the machine may be shared: count this process's time only
+    fit(model, X, y, loss="hinge", optimizer=optimizer, steps=100, l2=1e-4, schedule=schedule,
+        callbacks=callbacks, progress=False, compile=compile)  # fmt: skip
+    return time.process_time() - start
+
+
+class TimedRecorder(LabRecorder):
+    """A LabRecorder that counts the process time spent inside it."""
+
+    spent = 0.0
+
+    def on_train_begin(self, state):
+        start = time.process_time()
+        super().on_train_begin(state)
+        self.spent += time.process_time() - start
+
+    def on_step_end(self, step, logs):
+        start = time.process_time()
+        super().on_step_end(step, logs)
+        self.spent += time.process_time() - start
+
+    def on_train_end(self, history):
+        start = time.process_time()
+        super().on_train_end(history)
+        self.spent += time.process_time() - start
+
+
+def bench_lab(repeats: int) -> list[tuple]:
+    plain, recorded, inside, fast = [], [], [], []
+    for _ in range(repeats):  # in turns, so that all see the same machine
+        plain.append(lab_run([]))
+        fast.append(lab_run([], "auto"))
+        recorder = TimedRecorder()  # the recorder reads each step's eager graph
+        recorded.append(lab_run([recorder]))
+        inside.append(recorder.spent / (recorded[-1] - recorder.spent))
+    a, b = statistics.median(plain), statistics.median(recorded)
+    return [
+        ("default run (100 demo steps), eager, s", "-", a),
+        ("the same, recorded for the lab (--lab; eager), s", "-", b),
+        ("recording's cost: recorded / plain eager", "-", b / a),
+        ("recorded / the compiled default run", "-", b / statistics.median(fast)),
+        (
+            "recording's cost: time in the recorder / the rest of the run",
+            "-",
+            statistics.median(inside),
+        ),
+    ]
+
+
 def table(rows: list[tuple]) -> str:
     def cell(x):
         return f"{x:,.3g}" if isinstance(x, float) else str(x)
@@ -433,7 +493,7 @@ def table(rows: list[tuple]) -> str:
     lines = ["| workload | micrograd 0.1.0 | gradstep | ratio |", "|---|---:|---:|---:|"]
     for name, mg, gs in rows:
         ratio = f"{mg / gs:.1f}x" if isinstance(mg, float) and isinstance(gs, float) else "-"
-        if "chain:" in name or "floor" in name:
+        if "chain:" in name or "floor" in name or "recorded" in name:
             ratio = "-"
         lines.append(f"| {name} | {cell(mg)} | {cell(gs)} | {ratio} |")
     return "\n".join(lines)
@@ -442,7 +502,7 @@ def table(rows: list[tuple]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="runs of each workload (default 5)")
-    workloads = ["demo", "expression", "memory", "chain", "digits", "fit"]
+    workloads = ["demo", "expression", "memory", "chain", "digits", "fit", "lab"]
     parser.add_argument("--only", choices=workloads, action="append")
     args = parser.parse_args(argv)
     chosen = args.only or workloads
@@ -458,8 +518,10 @@ def main(argv=None) -> int:
             rows += bench_chain()
         elif name == "digits":
             rows += bench_digits(args.repeats)
-        else:
+        elif name == "fit":
             rows += bench_fit(args.repeats)
+        else:
+            rows += bench_lab(args.repeats)
     print(f"Python {platform.python_version()} on {platform.machine()} ({os.cpu_count()} cores)")
     print(table(rows))
     return 0

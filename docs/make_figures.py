@@ -7,11 +7,14 @@
 - network.svg: the demo's network (2-16-16-1, before training) after one example's backward
   pass, drawn by `nn.viz.draw_network`.
 - decision_boundary.png, loss.png: the main job, `gradstep train` with no flags.
+- lab.png: the page `gradstep train --lab` writes for that run, at step 20, as headless
+  Chromium shows it in a 1280×900 window.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -74,17 +77,45 @@ def network(path: Path) -> Path:
 
 
 def main_job(directory: Path) -> list[Path]:
-    """Run `gradstep train` (micrograd's demo) and keep its two pictures."""
+    """Run `gradstep train --lab` (micrograd's demo) and keep its two pictures and a
+    screenshot of its lab page."""
     from nn.cli import main as gradstep
 
     with tempfile.TemporaryDirectory() as temp:
         run = Path(temp) / "run"
-        if gradstep(["train", "--out", str(run), "--no-progress"]) != 0:
+        if gradstep(["train", "--lab", "--out", str(run), "--no-progress"]) != 0:
             raise SystemExit("gradstep train failed")
-        return [
+        kept = [
             Path(shutil.copy(run / name, directory / name))
             for name in ("decision_boundary.png", "loss.png")
         ]
+        return [*kept, screenshot(run / "lab" / "index.html", "#step=20", directory / "lab.png")]
+
+
+def screenshot(page: Path, where: str, path: Path) -> Path:
+    """`page` (opened at `where`) as headless Chromium shows it in a 1280×900 window, offline."""
+    if shutil.which("chromium") is None:
+        raise SystemExit("lab.png needs Chromium: apt-get install chromium (./dev test does)")
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                "chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--no-first-run",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                f"--user-data-dir={profile}",
+                "--window-size=1280,900",
+                f"--screenshot={path}",
+                page.as_uri() + where,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    return path
 
 
 if __name__ == "__main__":

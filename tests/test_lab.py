@@ -11,9 +11,13 @@ import pytest
 import nn
 from engine import Value, no_grad
 from nn.cli import main
-from nn.data import load_iris, make_moons, make_sine, train_test_split
+from nn.cli.recipes import make_plan
+from nn.cli.run import load_data
+from nn.data import get_dataset, load_iris, make_moons, make_sine, train_test_split
 from nn.train import fit, steps
+from nn.train.callbacks import Callback
 from nn.train.lab import LabRecorder, lab_page, write_lab
+from nn.train.labpage import embed
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -68,11 +72,22 @@ def test_each_step_holds_the_weights_it_started_from_and_their_gradients():
     assert final["gw"] == [None, None, None] and close(final["loss"], history.train_loss)
 
 
+def test_a_step_that_reaches_the_target_loss_shows_no_backward_pass_and_no_update():
+    _, rec, history, _, _ = moons_run(n_steps=8, target_loss=0.9)
+    reached = rec.steps[-2]
+    assert history.stop_reason == "target_loss" and reached["step"] == len(history.loss) - 1
+    assert reached["reached"] and reached["updates"] == [] and reached["health"] is None
+    assert reached["gw"] == [None, None, None]
+    assert reached["story"][-1] == "stop: the loss reached the target: no backward pass, no update"
+    assert not any(s["reached"] for s in rec.steps[:-2]) and rec.steps[0]["updates"]
+
+
 def test_a_long_run_is_thinned_evenly_and_the_page_says_so():
     _, rec, _, _, _ = moons_run(n_steps=25, recorder=LabRecorder(max_steps=10))
     assert [s["step"] for s in rec.steps] == [0, 3, 6, 9, 12, 15, 18, 21, 24, 25]
     assert rec.meta["every"] == 3
-    assert "1 step in 3 of the 25 is recorded (and the last)" in rec.meta["thinning"]
+    assert "1 step in 3 is recorded (and the last)" in rec.meta["thinning"]
+    assert "(25 steps planned)" in rec.meta["thinning"]
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -248,9 +263,6 @@ def test_gradstep_train_lab_writes_the_page_among_the_runs_files(tmp_path):
         0, 1, 2, 3, 4]  # fmt: skip
     files = json.loads((tmp_path / "run" / "metrics.json").read_text())["files"]
     assert "lab/index.html" in files and "lab/index.html" in run.stdout
-    # without --lab, no page
-    assert train("--steps", "2", "--out", str(tmp_path / "plain")).returncode == 0
-    assert not (tmp_path / "plain" / "lab").exists()
 
 
 def test_a_diverged_run_with_lab_still_writes_the_page_showing_where(tmp_path):
@@ -277,3 +289,21 @@ def test_a_recording_that_fails_costs_the_run_its_page_and_nothing_else(tmp_path
     ]
     assert "model.json" in metrics["files"] and metrics["steps"] == 3
     assert not (tmp_path / "run" / "lab").exists()
+
+
+def test_a_page_of_the_digits_run_stays_under_20_mb():
+    plan = make_plan("digits")
+    X, y, X_test, y_test, _ = load_data(plan, get_dataset("digits"))
+
+    class FirstSteps(Callback):
+        def on_step_end(self, step, logs):
+            return step == 2  # three steps of the 400 planned tell the size of one
+
+    rec = LabRecorder(X_test, y_test, name="digits")
+    model = nn.MLP(64, [*plan.hidden, 10], seed=plan.seed)
+    fit(model, X, y, loss=plan.loss, optimizer="adam", lr=plan.lr, steps=plan.steps,
+        batch_size=plan.batch_size, callbacks=[rec, FirstSteps()], progress=False)  # fmt: skip
+    assert plan.steps == 400 and rec.every == 4  # so 100 steps + the last + the end
+    biggest = max(len(embed(s)) for s in rec.steps)
+    estimate = len(lab_page(rec.meta, [])) + 102 * (biggest + 1)
+    assert estimate < 20e6, f"{estimate / 1e6:.1f} MB"

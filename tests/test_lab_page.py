@@ -185,8 +185,7 @@ DIVERGED = (
     + STATE
     + """
   out.opened = state();
-  const slider = $("slider");
-  slider.value = slider.max; slider.dispatchEvent(new Event("input"));
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: "End"}));
   out.end = state();
   out.errors = window.__errors;
   document.body.setAttribute("data-probe", JSON.stringify(out));
@@ -227,6 +226,9 @@ CHOOSER = (
   document.querySelectorAll("#chooser button")[3].click();
   out.chosen = state();
   out.on = Array.from(document.querySelectorAll("#chooser button")).map((b) => b.className);
+  const slider = $("slider");
+  slider.value = String(window.UNSCORED); slider.dispatchEvent(new Event("input"));
+  out.unscored = $("learnt-title").textContent;
   out.errors = window.__errors;
   document.body.setAttribute("data-probe", JSON.stringify(out));
 })();
@@ -238,8 +240,10 @@ def test_choosing_an_example_of_other_data_changes_the_one_explained(tmp_path):
     X, y = load_iris()
     X, X_val, y, y_val = train_test_split(X, y, test_size=0.25, seed=0, stratify=True)
     rec = LabRecorder(X_val, y_val, name="iris", class_names=["setosa", "versicolor", HOSTILE])
-    fit(nn.MLP(4, [8, 3], seed=0), X, y, optimizer="adam", lr=0.01, steps=10, callbacks=[rec])
-    out = browse(write_lab(tmp_path, rec), CHOOSER, tmp_path)
+    fit(nn.MLP(4, [8, 3], seed=0), X, y, optimizer="adam", lr=0.01, steps=40, callbacks=[rec])
+    unscored = next(i for i, s in enumerate(rec.steps) if s["val_loss"] is None)
+    probe = CHOOSER.replace("<script>", f"<script>window.UNSCORED = {unscored};", 1)
+    out = browse(write_lab(tmp_path, rec), probe, tmp_path)
     assert out["errors"] == []
     assert out["table"][0] == ["", "setosa", "versicolor", HOSTILE]
     assert [row[0] for row in out["table"][1:]] == ["setosa", "versicolor", HOSTILE]
@@ -248,6 +252,9 @@ def test_choosing_an_example_of_other_data_changes_the_one_explained(tmp_path):
     assert out["first"]["story"].startswith(f"Example #{rec.meta['examples']['index'][0]} ")
     assert out["chosen"]["story"].startswith(f"Example #{chosen} (held-out set")
     assert out["on"][3] == "on" and out["on"].count("on") == 1
+    # at a step where the held-out set was not scored, its latest matrix, and when it was
+    scored = rec.steps[unscored - 1]["step"]
+    assert out["unscored"] == f"Confusion matrix on the held-out set, scored at step {scored}"
 
 
 FAKE_LIVE = """window.LAB_LIVE = (function () {

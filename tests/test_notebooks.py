@@ -107,6 +107,9 @@ def claims_03(nb, text):
         assert width <= 900
         assert min(float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)) >= 10
     assert "1  loss = mean([v16])" in text and not re.search(r"loss = v\d+ / 1", text)
+    # the lab: the whole run recorded, every step, and its page written
+    assert number_after("", text[: text.index(" recorded steps: every step is recorded")][-4:]) > 20
+    assert "the page: lab/index.html" in text
 
 
 def claims_04(nb, text):

@@ -244,6 +244,8 @@ def test_make_figures_draws_the_docs_with_the_projects_own_code(tmp_path):
     assert len(list((tmp_path / "backward").glob("step_*.svg"))) == 7
     network = svg_nodes((tmp_path / "network.svg").read_bytes())
     assert {"x0", "x1", "l1n0", "l2n15", "l3n0"} <= set(network)
+    png = (tmp_path / "lab.png").read_bytes()  # the lab page, in a 1280×900 window
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[16:24] == (1280).to_bytes(4) + (900).to_bytes(4)
 
 
 def test_names_in_pictures_are_the_names_in_steps():

@@ -115,18 +115,21 @@ class LabRecorder(Callback):
         params, before = self._params, self._before
         acts = _batch_activations(self._layers, logs.get("outputs") or ())
         batch = list(logs.get("batch") or ())
+        # a step whose loss reached the target stops before its backward pass and update
+        reached = self._state.history.stop_reason == "target_loss"
         record = {
             "step": step,
             "loss": _r(logs["loss"]),
             "accuracy": _r(logs.get("accuracy")),
             "lr": _r(logs["lr"]),
             **self._val_fields(),
-            **self._weights(before, [p.grad for p in params]),
-            "health": self._health(before, acts),
+            **self._weights(before, None if reached else [p.grad for p in params]),
+            "health": None if reached else self._health(before, acts),
             "learnt": self._learnt(acts, batch),
             "checks": self._checks(acts, batch),
+            "reached": reached,
         }
-        record["updates"] = self._updates(step, logs["lr"], before)
+        record["updates"] = [] if reached else self._updates(step, logs["lr"], before)
         record["story"] = self._story(record, len(batch))
         return record
 
@@ -147,6 +150,7 @@ class LabRecorder(Callback):
             "health": None,
             "learnt": self._learnt(None, []),
             "checks": {},
+            "reached": False,
             "updates": [],
         }
         record["story"] = [_end_line(history, self._last + 1)]
@@ -245,6 +249,11 @@ class LabRecorder(Callback):
             + (f", {accuracy:.1%} classified right" if accuracy is not None else ""),
             f"loss: {self._objective.name} of the batch, with the L2 term if any, "
             f"= {_show(record['loss'])}",
+        ]
+        if record["reached"]:
+            return [*lines, "stop: the loss reached the target: no backward pass, no update"]
+        return [
+            *lines,
             "backward: gradient norm per layer "
             + ", ".join(
                 f"L{k + 1} {_show(h['grad_norm'])}" for k, h in enumerate(record["health"])
@@ -252,7 +261,6 @@ class LabRecorder(Callback):
             f"update: {type(self._state.optimizer).__name__} with lr {_show(record['lr'])}, "
             "the largest changes:",
         ]
-        return lines
 
     # ---- the run ----
 
@@ -299,11 +307,11 @@ class LabRecorder(Callback):
 
     def _thinning(self, steps: int, shown: str, held_out: bool) -> str:
         if self.every == 1:
-            what = f"every one of the {steps} steps is recorded"
+            what = "every step is recorded"
         else:
             what = (
-                f"1 step in {self.every} of the {steps} is recorded (and the last), to keep the "
-                "page small"
+                f"1 step in {self.every} is recorded (and the last), to keep the page small "
+                f"({steps} steps planned)"
             )
         if self.X_val is not None:
             what += f"; the held-out set is scored at {len(self._evals)} of them"

@@ -296,7 +296,31 @@ print("compiled = eager:", value == out.data and compiled == [p.grad for p in ps
 # lines (the loss stays a small eager graph on top of the outputs), which is several times
 # faster than building the graph; `fit(..., compile=False)` and `gradstep train --no-compile`
 # step through the graph instead, with the same results.
+
+# %% [markdown]
+# ## Every step at once: the lab
 #
+# The pictures above are one step each. `LabRecorder` is a callback that records the whole
+# run, step by step: the weights each step started from, their gradients, the largest
+# updates with their rule, and each layer's health. `write_lab` writes a page that replays
+# it, offline: the network, the decision boundary, the curves with a cursor, and one
+# example's story (forward, loss, backward, update) at every step; click a point to follow
+# it ([what the page looks like](../docs/lab.png)). `gradstep train --lab` writes the same
+# page for a run of the command line. Here it is for `fit`'s run above:
+
+# %%
+from nn.train.lab import LabRecorder, write_lab
+
+recorder = LabRecorder(name="lesson 3: moons")
+model3 = MLP(2, [16, 16, 1], init="micrograd", seed=1)
+fit(model3, X, y, loss="hinge", optimizer=SGD(model3.parameters(), lr=1.0), schedule=schedule,
+    steps=max_steps, l2=1e-4, target_loss=target, callbacks=[recorder], progress=False)
+folder = Path(tempfile.mkdtemp())
+page = write_lab(folder, recorder)
+print(len(recorder.steps), "recorded steps:", recorder.meta["thinning"])
+print("the page:", page.relative_to(folder), "(open it in a browser: webbrowser.open(page.as_uri()))")
+
+# %% [markdown]
 # **Try it:** change the learning-rate schedule or `target` in the plain loop, give the model
 # `[4, 1]` or `[32, 32, 1]` neurons, raise the noise of the moons to 0.3, or try
 # `Adam(ps, lr=0.5)` and see how a too-large step shows up in the loss curve.
