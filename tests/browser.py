@@ -7,6 +7,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
+# Headless Chromium that stays off the network and out of the user's profile; callers add
+# --user-data-dir and what they need (a resolver rule, a time budget, --dump-dom, a pipe).
+HEADLESS = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+    "--window-size=1280,900",
+]
+
 
 def run_probe(page: Path, probe: str, tmp_path: Path) -> dict:
     """Open `page` with `probe` in headless Chromium; what the probe put in data-probe."""
@@ -15,16 +30,8 @@ def run_probe(page: Path, probe: str, tmp_path: Path) -> dict:
     probed.write_text(page.read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
     run = subprocess.run(
         [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS,
             f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1280,900",
             "--virtual-time-budget=6000",
             "--dump-dom",
             probed.as_uri(),

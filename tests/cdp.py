@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import time
 
+from browser import HEADLESS
+
 TIMEOUT = 60.0  # seconds any one answer or wait may take
 
 
@@ -31,17 +33,9 @@ class Browser:
 
         self.process = subprocess.Popen(
             [
-                "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
+                *HEADLESS,
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 f"--user-data-dir={profile}",
-                "--window-size=1280,900",
                 "--remote-debugging-pipe",
                 "about:blank",
             ],

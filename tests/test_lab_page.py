@@ -8,6 +8,8 @@ import subprocess
 import warnings
 from pathlib import Path
 
+from browser import HEADLESS
+
 import nn
 from nn.data import load_iris, make_moons, make_sine, train_test_split
 from nn.train import fit
@@ -42,18 +44,9 @@ def browse(page: Path, probe: str, tmp_path: Path) -> dict:
     )
     run = subprocess.run(
         [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-quic",
-            "--no-first-run",
+            *HEADLESS,
             "--host-resolver-rules=MAP * ~NOTFOUND",  # no name resolves: no network
             f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1280,900",
             "--virtual-time-budget=8000",
             "--dump-dom",
             probed.as_uri(),
