@@ -26,13 +26,13 @@ from nn.train import LOSSES
 
 DESCRIPTION = (
     "Train an MLP on a named data set or a CSV file of your own and write what happened into "
-    "a folder: metrics.json, "
-    "model.json, loss.png, decision_boundary.png (2-D data), fit.png (1-D regression) and "
-    "graph.svg (the last backward pass for one sample); with --lab also lab/index.html, a page "
-    "that replays the run step by step. With no flags it is micrograd's demo: "
-    "moons (100 points), MLP 2-16-16-1 with ReLU, hinge loss + 1e-4·L2, SGD with the learning "
-    "rate going linearly from 1.0 to 0.1 over 100 steps. Exit status: 0 done, 1 diverged (its "
-    "files written, with the last good weights), 2 usage error (nothing written), 130 interrupted."
+    "a folder: metrics.json, model.json, loss.png, decision_boundary.png (2-D data), fit.png "
+    "(1-D regression) and graph.svg (the network after the backward pass of one sample); with "
+    "--lab also lab/index.html, a page that replays the run step by step. With no flags it is "
+    "micrograd's demo: moons (100 points), MLP 2-16-16-1 with ReLU, hinge loss + 1e-4·L2, SGD "
+    "with the learning rate going linearly from 1.0 to 0.1 over 100 steps. Exit status: 0 done, "
+    "1 diverged (its files written, with the last good weights), 2 usage error (nothing "
+    "written), 130 interrupted."
 )
 
 LAB_DESCRIPTION = (
