@@ -32,6 +32,7 @@ from engine.viz import (
     Drawing,
     html_text,
     node_fill,
+    op_circle,
     quoted_text,
 )
 
@@ -253,18 +254,7 @@ def _box(title: str, node: Value, fill: str, grad: str | None, extra: str = "") 
 
 def _op(g: Drawing, node: Value, key: str, current: bool) -> None:
     """The op's circle and constants of a Value drawn on its own (as engine.viz draws it)."""
-    g.node(
-        f"{key}op",
-        node.op,
-        shape="circle",
-        width="0.3",
-        margin="0.02",
-        fontsize="10",
-        style="filled",
-        fillcolor=CURRENT if current else "#f2f2f2",
-    )
-    hot = {"color": EDGE, "penwidth": "2.2"} if current else {}
-    g.edge(f"{key}op", key, **hot)
+    op_circle(g, key, node.op, current)
     sides = _SIDES.get(node.op, ())
     for j, x in enumerate(operands(node)):
         if type(x) is not Value:

@@ -227,18 +227,7 @@ def _drawing(
         if not node.op:
             continue
         op = f"n{i}op"
-        hot = {"color": EDGE, "penwidth": "2.2"} if current else {}
-        g.node(
-            op,
-            node.op,
-            shape="circle",
-            width="0.3",
-            margin="0.02",
-            fontsize="10",
-            style="filled",
-            fillcolor=CURRENT if current else "#f2f2f2",
-        )
-        g.edge(op, f"n{i}", **hot)
+        hot = op_circle(g, f"n{i}", node.op, current)
         sides = _SIDES.get(node.op, ())
         for j, x in enumerate(operands(node)):
             side = {"label": sides[j], "fontsize": "8"} if sides else {}
@@ -249,6 +238,24 @@ def _drawing(
                 g.node(const, number(x), shape="plaintext", fontsize="9", fontcolor="#666666")
                 g.edge(const, op, color="#aaaaaa", **side)
     return g
+
+
+def op_circle(g: graphviz.Digraph, key: str, op: str, current: bool) -> dict[str, str]:
+    """Draw the op's circle `<key>op` and its edge into the Value's box `key`; returns the edge
+    attributes that mark the current step (amber, thick), to draw its other edges alike."""
+    hot = {"color": EDGE, "penwidth": "2.2"} if current else {}
+    g.node(
+        f"{key}op",
+        op,
+        shape="circle",
+        width="0.3",
+        margin="0.02",
+        fontsize="10",
+        style="filled",
+        fillcolor=CURRENT if current else "#f2f2f2",
+    )
+    g.edge(f"{key}op", key, **hot)
+    return hot
 
 
 def node_fill(node: Value, current: bool, root: Value, params: set) -> str:
