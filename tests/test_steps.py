@@ -12,19 +12,22 @@ import engine
 from engine import Step, Value, backward_steps, topological_order
 from engine.testing import expressions
 
+# micrograd's example, stepped by hand: what every walk of it prints, in backward's order
+LINES = [
+    "L = d * f   dL/dL = 1  →  d.grad += (-2)·1 = -2,  f.grad += 4·1 = 4",
+    "f   dL/df = 4   (leaf)",
+    "d = e + c   dL/dd = -2  →  e.grad += 1·(-2) = -2,  c.grad += 1·(-2) = -2",
+    "c   dL/dc = -2   (leaf)",
+    "e = a * b   dL/de = -2  →  a.grad += (-3)·(-2) = 6,  b.grad += 2·(-2) = -4",
+    "b   dL/db = -4   (leaf)",
+    "a   dL/da = 6   (leaf)",
+]
+
 
 def test_str_of_each_step_on_a_hand_checked_example():
     L, _ = micrograd_example()
     lines = [str(step) for step in L.backward_steps()]
-    assert lines == [
-        "L = d * f   dL/dL = 1  →  d.grad += (-2)·1 = -2,  f.grad += 4·1 = 4",
-        "f   dL/df = 4   (leaf)",
-        "d = e + c   dL/dd = -2  →  e.grad += 1·(-2) = -2,  c.grad += 1·(-2) = -2",
-        "c   dL/dc = -2   (leaf)",
-        "e = a * b   dL/de = -2  →  a.grad += (-3)·(-2) = 6,  b.grad += 2·(-2) = -4",
-        "b   dL/db = -4   (leaf)",
-        "a   dL/da = 6   (leaf)",
-    ]
+    assert lines == LINES
 
 
 def test_step_fields_are_exact_and_name_the_nodes():
@@ -176,15 +179,6 @@ def test_bad_input_is_refused_at_the_call_with_a_clear_error():
 
 # ---- interleaved passes: each walk keeps its own numbers; the grads get every pass ----
 
-LINES = [
-    "L = d * f   dL/dL = 1  →  d.grad += (-2)·1 = -2,  f.grad += 4·1 = 4",
-    "f   dL/df = 4   (leaf)",
-    "d = e + c   dL/dd = -2  →  e.grad += 1·(-2) = -2,  c.grad += 1·(-2) = -2",
-    "c   dL/dc = -2   (leaf)",
-    "e = a * b   dL/de = -2  →  a.grad += (-3)·(-2) = 6,  b.grad += 2·(-2) = -4",
-    "b   dL/db = -4   (leaf)",
-    "a   dL/da = 6   (leaf)",
-]
 ONE_PASS = dict(L=1.0, f=4.0, d=-2.0, c=-2.0, e=-2.0, b=-4.0, a=6.0)
 
 
