@@ -143,7 +143,7 @@ def run(
             progress=progress,
             X_val=X_test,
             y_val=y_test,
-            compile="auto" if compile else False,  # 'auto' stays eager for the lab's recorder
+            compile="auto" if compile else False,  # an MLP trains compiled, recorded or not
         )
     test = None
     if X_test is not None:
