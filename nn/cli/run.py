@@ -187,6 +187,9 @@ class GuardedLab(LabRecorder):
 
     note: str | None = None
 
+    def wants_activations(self, step: int) -> bool:
+        return self.note is None and super().wants_activations(step)
+
     def on_step_end(self, step: int, logs: dict) -> None:
         if self.note is None:
             try:
