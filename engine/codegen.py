@@ -109,6 +109,7 @@ NAMESPACE = {
 }
 # Names the generated code uses for itself; no node may be called by one of them.
 RESERVED = {*NAMESPACE, "_", "p", "params", "batch", "seed", "values", "outputs", "tape", "grads"}
+RESERVED.add("observed")  # vjp_forward_observed's list of what it observed
 
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_]")

@@ -23,6 +23,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
+from typing import Any
 
 from engine.backprop import grad
 from engine.codegen import Names
@@ -139,6 +140,10 @@ class Compiled:
             group[2].append(args)
         return list(groups.values())
 
+    def returned(self, result) -> tuple[list[Value], Any]:
+        """What fn returned, checked: (its outputs, what it observed: None here)."""
+        return self.outputs(result), None
+
     def outputs(self, out) -> list[Value]:
         """What fn returned, checked: one Value (as a list of one)."""
         if type(out) is not Value:
@@ -192,24 +197,30 @@ class Compiled:
         inputs: dict[Value, str] = {}
         unpacks: list[str] = []
         traced = [_leaves(a, n, inputs, unpacks, names) for a, n in zip(args, arg_names)]
-        out = self.outputs(self.fn(*traced))
-        program = generate(out, inputs, arg_names, unpacks)
+        out, observed = self.returned(self.fn(*traced))
+        program = generate(out, inputs, arg_names, unpacks, observed)
         self.traces[key] = program
         if self.first is None:
             self.first = program
         return program
 
-    def check(self, args: tuple, value: float, grads: tuple | None) -> None:
-        """Run fn eagerly on the same arguments and compare (what check=True asks for)."""
+    def check(self, args: tuple, value: float, grads: tuple | None, observed: Any = None) -> None:
+        """Run fn eagerly on the same arguments and compare (what check=True asks for): the
+        value(s), and the grads and observed values when given."""
         self.checks_left -= 1
         program = self.program(args)[0]
         leaves: dict[Value, str] = {}
-        eager = self.outputs(self.fn(*[_leaves(a, "x", leaves, [], Names()) for a in args]))
+        eager, seen = self.returned(self.fn(*[_leaves(a, "x", leaves, [], Names()) for a in args]))
         problems = []
         values = value if isinstance(value, tuple) else (value,)
         for a, b in zip(values, eager):
             if not _close(a, b.data):
                 problems.append(f"value: compiled {a!r}, eager {b.data!r}")
+        if observed is not None:
+            for a, b in zip(_flat(observed), _flat(seen)):
+                if not _close(a, b.data):
+                    problems.append(f"observed: compiled {a!r}, eager {b.data!r}")
+                    break
         if grads is not None:
             expected = grad(eager[0], program.params)
             for p, a, b in zip(program.params, grads, expected):
@@ -243,6 +254,26 @@ def compile(  # noqa: A001 - engine.compile, as torch.compile; not in engine's _
 
 class CompiledOutputs(Compiled):
     """A compiled function of several outputs (a model's); see `compile_outputs`."""
+
+    def __init__(
+        self, fn: Callable[..., Any], check: bool | int = False, observed: bool = False
+    ) -> None:
+        super().__init__(fn, check)
+        if not isinstance(observed, bool):
+            raise TypeError(f"observed must be True or False, not {type(observed).__name__}")
+        self.observes = observed
+
+    def returned(self, result) -> tuple[list[Value], Any]:
+        """What fn returned, checked: (outputs, observed), the latter None unless observed."""
+        if not self.observes:
+            return self.outputs(result), None
+        if type(result) is not tuple or len(result) != 2:
+            raise TypeError(
+                "compile_outputs(..., observed=True): fn must return a pair (outputs, observed), "
+                f"not {_kind(result)}"
+            )
+        outputs, observed = result
+        return self.outputs(outputs), _observed(observed, "observed")
 
     def outputs(self, out) -> list[Value]:
         """What fn returned, checked: a Value or a list (or tuple) of Values."""
@@ -278,16 +309,39 @@ class CompiledOutputs(Compiled):
         backward() over a graph that holds the whole batch, so the grads are that pass's to
         the bit. If any call fails, no grad changes.
         """
+        outputs, _, pullback = self._vjp(batch, False)
+        return outputs, pullback
+
+    def vjp_observed(self, batch: Sequence[tuple]) -> tuple[list, list, Callable]:
+        """`vjp`, whose forward pass also hands out what fn observed: (outputs, observed,
+        pullback), `observed[i]` being call i's observed values as floats, nested as fn
+        returned them. They come from the same forward lines and get no gradient, so the
+        outputs and the pullback are vjp's to the bit. Needs `compile_outputs(...,
+        observed=True)`."""
+        if not self.observes:
+            raise TypeError(
+                "vjp_observed needs a function compiled with compile_outputs(fn, ..., "
+                "observed=True), which returns (outputs, observed)"
+            )
+        return self._vjp(batch, True)
+
+    def _vjp(self, batch: Sequence[tuple], observing: bool) -> tuple[list, Any, Callable]:
         outputs: list = [None] * len(batch)
+        observed: list | None = [None] * len(batch) if observing else None
+        kind = "vjp_forward_observed" if observing else "vjp_forward"
         tapes = []
         for program, where, calls in self.groups(batch):
-            got, tape = program.function("vjp_forward")(program.params, calls)
+            got, tape, *seen = program.function(kind)(program.params, calls)
             for i, out in zip(where, got):
                 outputs[i] = out
+            if observing:
+                for i, values in zip(where, seen[0]):
+                    observed[i] = values
             tapes.append((program, where, tape))
-            for args, out in zip(calls, got):
-                if self.checks_left:
-                    self.check(args, out, None)
+            if self.checks_left:  # check=True's first calls, compared with eager
+                for k, (args, out) in enumerate(zip(calls, got)):
+                    if self.checks_left:
+                        self.check(args, out, None, seen[0][k] if observing else None)
 
         def pullback(grads: Sequence[Sequence[float]]) -> None:
             if len(grads) != len(outputs):
@@ -303,16 +357,22 @@ class CompiledOutputs(Compiled):
             for p, g in now.items():
                 p.grad = g
 
-        return outputs, pullback
+        return outputs, observed, pullback
 
 
 def compile_outputs(
-    fn: Callable[..., Value | list[Value]], *example_args, check: bool | int = False
+    fn: Callable[..., Any], *example_args, check: bool | int = False, observed: bool = False
 ) -> CompiledOutputs:
     """`compile` for a function of several outputs, such as a model: `f(*args)` is a tuple of
     floats, and `f.vjp(batch)` runs a batch forward, then backward from the gradients of its
-    outputs (a loss in between may be computed any way, eagerly included)."""
-    compiled = CompiledOutputs(fn, check)
+    outputs (a loss in between may be computed any way, eagerly included).
+
+    With `observed=True`, fn returns a pair (outputs, observed): `observed` is a Value, or
+    (nested) lists of Values, of the outputs' graph, such as a network's hidden neurons;
+    `f.vjp_observed(batch)` hands out their values too, from the same forward pass. They get
+    no gradient of their own: the backward pass is the one without them.
+    """
+    compiled = CompiledOutputs(fn, check, observed)
     compiled.program(tuple(example_args))
     return compiled
 
@@ -321,6 +381,24 @@ def _add_grads(sums: list[tuple[list[Value], tuple]]) -> None:
     for params, grads in sums:
         for p, g in zip(params, grads):
             p.grad += g
+
+
+def _observed(x, where: str):
+    """What fn observed, checked: a Value, or lists (or tuples) of them, nested."""
+    if type(x) is Value:
+        return x
+    if isinstance(x, (list, tuple)):
+        return [_observed(v, f"{where}[{i}]") for i, v in enumerate(x)]
+    raise TypeError(
+        f"compile_outputs: {where} must be a Value or a list of Values, not {type(x).__name__}"
+    )
+
+
+def _flat(x) -> list:
+    """The numbers or Values of a nested tuple/list (what fn observed), in order."""
+    if isinstance(x, (list, tuple)):
+        return [v for item in x for v in _flat(item)]
+    return [x]
 
 
 def _kind(x) -> str:

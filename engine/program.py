@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
+from typing import Any
 
 from engine.codegen import NAMESPACE, Lines, items
 from engine.value import Value
@@ -26,11 +27,19 @@ class Program:
     - `vjp_forward(params, calls)` -> (outputs, tape) and `vjp_backward(params, tape, grads,
       start)` -> each parameter's `start` plus every call's contribution, added one at a time:
       the forward pass of many calls, then their backward pass with the upstream grads of the
-      outputs (a vector-Jacobian product), for when a loss in between is computed otherwise.
+      outputs (a vector-Jacobian product), for when a loss in between is computed otherwise;
+    - `vjp_forward_observed(params, calls)` -> (outputs, tape, observed): vjp_forward that also
+      hands out each call's observed values (nodes of the graph, nested as they were given).
+      They are read, not differentiated: the backward lines are the same either way.
     """
 
     def __init__(
-        self, roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
+        self,
+        roots: list[Value],
+        inputs: dict[Value, str],
+        arg_names: list[str],
+        unpacks: list[str],
+        observed: Any = None,
     ) -> None:
         w = Lines(roots, inputs, arg_names)
         self.params: list[Value] = w.params
@@ -49,6 +58,7 @@ class Program:
         self.inner_grads = [w.grad_names[n] for n in inner]
         self.saved = [w.names[n] for n in w.order if n in w.refs and n not in params]
         self.upstream = [w.pool.fresh(f"upstream_{k}", "u") for k in range(len(roots))]
+        self.observed = None if observed is None else _observe(observed, w.names)
         self.sources: dict[str, str] = {}
         self.functions: dict[str, Callable] = {}
 
@@ -67,6 +77,8 @@ class Program:
         if text is None:
             if kind in ("value_and_grad", "batch") and not self.single:
                 raise TypeError(f"{kind} needs a function of one output; this one has several")
+            if kind == "vjp_forward_observed" and self.observed is None:
+                raise TypeError("vjp_forward_observed needs a trace with observed values")
             text = self.sources[kind] = getattr(self, "_" + kind)()
         return text
 
@@ -131,22 +143,33 @@ class Program:
         )
 
     def _vjp_forward(self) -> str:
+        return self._vjp_forwards(observing=False)
+
+    def _vjp_forward_observed(self) -> str:
+        return self._vjp_forwards(observing=True)
+
+    def _vjp_forwards(self, observing: bool) -> str:
+        """vjp_forward, or (observing) vjp_forward_observed: the same lines, and one more."""
         call = [
             *self.unpacks,
             *self.forward,
             f"outputs.append(({items(self.outputs)}))",
             *_wrap("tape.append((", self.saved, "))"),
+            *(self.observed if observing else []),
         ]
+        name = "vjp_forward_observed" if observing else "vjp_forward"
+        what = ", and the observed values" if observing else ""
         return _function(
-            "vjp_forward(params, batch)",
-            "Each call's outputs, and the values its backward pass will need.",
+            f"{name}(params, batch)",
+            f"Each call's outputs, the values its backward pass will need{what}.",
             [
                 *self._reads(),
                 "outputs = []",
                 "tape = []",
+                *(["observed = []"] if observing else []),
                 f"for {self.loop_args} in batch:",
                 *["    " + line for line in call],
-                "return outputs, tape",
+                "return outputs, tape" + (", observed" if observing else ""),
             ],
         )
 
@@ -170,11 +193,38 @@ class Program:
 
 
 def generate(
-    roots: list[Value], inputs: dict[Value, str], arg_names: list[str], unpacks: list[str]
+    roots: list[Value],
+    inputs: dict[Value, str],
+    arg_names: list[str],
+    unpacks: list[str],
+    observed: Any = None,
 ) -> Program:
     """The program of the graph of `roots` (one output, or several): `inputs` maps the argument
-    leaves to their names, `unpacks` are the lines that take the arguments apart."""
-    return Program(list(roots), inputs, arg_names, unpacks)
+    leaves to their names, `unpacks` are the lines that take the arguments apart; `observed`
+    (None, or a Value or nested lists of Values of that graph) is what vjp_forward_observed
+    also returns."""
+    return Program(list(roots), inputs, arg_names, unpacks, observed)
+
+
+def _observe(observed: Any, names: dict[Value, str]) -> list[str]:
+    """The line(s) that append a call's observed values to `observed`."""
+    if type(observed) is Value:
+        return [f"observed.append({_structure(observed, names)})"]
+    parts = [_structure(v, names) for v in observed]
+    return _wrap("observed.append((", parts, "))") if parts else ["observed.append(())"]
+
+
+def _structure(observed: Any, names: dict[Value, str]) -> str:
+    """The observed values as a tuple expression of their names, nested as they were given."""
+    if type(observed) is Value:
+        name = names.get(observed)
+        if name is None:
+            raise ValueError(
+                "compile_outputs: an observed Value is not in the outputs' graph; observe only "
+                "values the outputs are computed from (a hidden layer's, say)"
+            )
+        return name
+    return f"({items([_structure(v, names) for v in observed])})" if observed else "()"
 
 
 def _wrap(head: str, names: list[str], tail: str, width: int = 92) -> list[str]:

@@ -182,14 +182,25 @@ class MLP(Module):
         self._single = self.nouts[-1] == 1
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        out = self.layer_outputs(x)[-1]
+        return out[0] if self._single else out
+
+    def layer_outputs(self, x: Sequence[Value | float]) -> list[list[Value]]:
+        """Every layer's outputs for `x`, from the one forward pass `model(x)` makes (the last
+        layer's are its outputs): what the lab shows of each neuron, read off the same graph.
+
+        >>> [len(layer) for layer in MLP(2, [16, 16, 1], seed=0).layer_outputs([0.5, -1.0])]
+        [16, 16, 1]
+        """
         check_length("MLP", x, self.nin)
-        out = x
+        outs, out = [], x
         try:
             for layer in self.layers:
                 out = layer._forward([*out, 1.0])
+                outs.append(out)
         except TypeError as error:  # a batch of rows, or an entry that is not a number
             raise sample_error("MLP", x, self.nin) or error from None
-        return out[0] if self._single else out
+        return outs
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for n in layer.neurons for p in n._wb]

@@ -152,6 +152,68 @@ def test_a_network_of_several_outputs_pulls_back_eagers_gradients():
     assert compiled == [p.grad for p in model.parameters()]  # added in backward's order
 
 
+def hidden_and_output(model):
+    """A model as fn(x) -> (outputs, observed): every layer's outputs observed."""
+
+    def fn(x):
+        layers = model.layer_outputs(x)
+        return layers[-1], layers
+
+    return fn
+
+
+def test_observed_values_come_from_the_same_forward_pass_and_change_no_gradient():
+    model = MLP(3, [4, 2, 3], seed=1)
+    X = [[0.5, -1.0, 2.0], [0.1, 0.2, -0.3], [1.5, 0.0, -2.0]]
+    f = compile_outputs(hidden_and_output(model), X[0], observed=True)
+    outputs, observed, pullback = f.vjp_observed([(x,) for x in X])
+    with no_grad():
+        eager = [model.layer_outputs(x) for x in X]
+    # nested as fn returned them: per call, a tuple per layer of floats
+    assert observed == [tuple(tuple(v.data for v in layer) for layer in ls) for ls in eager]
+    plain, plain_pullback = f.vjp([(x,) for x in X])
+    assert outputs == plain == [row[-1] for row in observed]
+    upstream = [[0.5, -1.0, 2.0], [1.0, 0.0, -0.25], [0.0, 3.0, 1.0]]
+    grads = []
+    for back in (pullback, plain_pullback):
+        model.zero_grad()
+        back(upstream)
+        grads.append([p.grad for p in model.parameters()])
+    assert grads[0] == grads[1]  # observing adds no gradient of its own
+    assert f.first.source("vjp_backward") == compile_outputs(model, X[0]).first.source(
+        "vjp_backward"
+    )
+
+
+def test_what_is_observed_is_checked_and_said_when_wrong():
+    w = Value(0.5, "w")
+    stray = Value(1.0) * 2.0  # a node the output is not computed from
+    with pytest.raises(TypeError, match=r"must return a pair \(outputs, observed\)"):
+        compile_outputs(lambda x: w * x, 1.0, observed=True)
+    with pytest.raises(TypeError, match=r"observed\[1\] must be a Value"):
+        compile_outputs(lambda x: (w * x, [w, 2.0]), 1.0, observed=True)
+    with pytest.raises(ValueError, match="not in the outputs' graph"):
+        compile_outputs(lambda x: (w * x, [stray]), 1.0, observed=True)
+    with pytest.raises(TypeError, match="observed=True"):
+        compile_outputs(lambda x: w * x, 1.0).vjp_observed([(1.0,)])
+    with pytest.raises(TypeError, match="observed must be True or False"):
+        compile_outputs(lambda x: w * x, 1.0, observed="yes")
+
+
+def test_check_compares_what_is_observed_too():
+    w = Value(0.5, "w")
+
+    def fn(x):
+        a = w * x
+        b = a.relu() if a.data > 0 else (-a).relu()  # a branch on .data, seen only in b
+        return a * 2.0 + b * 0.0, [b]
+
+    f = compile_outputs(fn, 1.0, observed=True, check=True)
+    assert f.vjp([(-1.0,)])[0] == [(-1.0,)]  # the outputs agree
+    with pytest.raises(CompileCheckError, match="observed: compiled 0.0, eager 0.5"):
+        f.vjp_observed([(-1.0,)])
+
+
 def test_a_batch_sums_the_gradients_of_its_calls():
     w = Value(0.7, "w")
     f = compile(lambda x, y: (w * x - y) ** 2, 1.0, 2.0)

@@ -16,6 +16,7 @@ from nn.cli.run import load_data
 from nn.data import get_dataset, load_iris, make_moons, make_sine, train_test_split
 from nn.train import fit, steps
 from nn.train.callbacks import Callback
+from nn.train.fit import prepare
 from nn.train.lab import LabRecorder, lab_page, write_lab
 from nn.train.labpage import embed
 
@@ -185,6 +186,48 @@ def test_a_diverged_run_records_where_it_diverged_and_the_weights_it_kept():
     json.dumps(rec.steps, allow_nan=False)  # huge numbers, never NaN or inf: JSON as it is
 
 
+def record(compile, X, y, nouts, X_val=None, y_val=None, **options):
+    """A recorded fit run set up as `fit` does it: (whether it trained compiled, recorder)."""
+    model = nn.MLP(len(X[0]), nouts, init="micrograd", seed=3)
+    rec = LabRecorder(X_val, y_val, name="run")
+    run = prepare(model, X, y, callbacks=[rec], progress=False, compile=compile, **options)
+    run.begin()
+    run.loop.run(run.state.steps)
+    run.end(0.0)
+    return run.loop.compiled is not None, rec
+
+
+@pytest.mark.parametrize("dataset", ["moons", "iris"])
+def test_a_recorded_run_trains_compiled_and_records_what_an_eager_run_records(dataset):
+    if dataset == "moons":
+        X, y = make_moons(40, noise=0.1, seed=3)
+        nouts, val, options = [6, 5, 1], (None, None), dict(loss="hinge", lr=0.3, l2=1e-4)
+    else:  # several outputs, a held-out set, Adam, minibatches
+        X, y = load_iris()
+        X, X_val, y, y_val = train_test_split(X, y, test_size=0.25, seed=0, stratify=True)
+        nouts, val, options = [8, 3], (X_val, y_val), dict(optimizer="adam", lr=0.01, batch_size=16)
+    compiled, rec = record("auto", X, y, nouts, *val, steps=12, **options)
+    eager, twin = record(False, X, y, nouts, *val, steps=12, **options)
+    assert compiled and not eager
+    # to the bit: activations, weights, grads, optimizer state, as the steps measured them
+    assert rec._raw == twin._raw
+    assert rec.steps == twin.steps and rec.meta == twin.meta
+    first = rec.steps[0]
+    assert all(h["dead"] is not None for h in first["health"][:-1])  # relus seen, compiled
+    if dataset == "moons":
+        assert [len(layer) for layer in first["checks"]["0"]] == nouts  # the page's check
+    else:
+        assert first["learnt"]["on"] == "held-out"
+
+
+def test_a_two_class_model_of_many_inputs_records_its_batchs_confusion():
+    X, y = make_moons(40, noise=0.1, seed=3)
+    X = [[a, b, a * b] for a, b in X]  # three inputs: the page shows a confusion matrix
+    _, rec = record("auto", X, y, [4, 1], loss="hinge", lr=0.3, steps=2)
+    learnt = rec.steps[0]["learnt"]
+    assert learnt["on"] == "batch" and sum(map(sum, learnt["matrix"])) == 40
+
+
 # ---- bad input ----
 
 
@@ -217,7 +260,8 @@ def test_a_model_that_is_not_an_mlp_is_refused_when_training_starts():
 def test_write_lab_takes_a_folder_or_a_file_and_refuses_what_is_not_a_run(tmp_path):
     _, rec, _, _, _ = moons_run(n_steps=2)
     assert write_lab(tmp_path, rec) == tmp_path / "lab" / "index.html"
-    assert write_lab(tmp_path / "mine.html", rec.__dict__) == tmp_path / "mine.html"
+    data = {"meta": rec.meta, "steps": rec.steps}
+    assert write_lab(tmp_path / "mine.html", data) == tmp_path / "mine.html"
     page = (tmp_path / "mine.html").read_text(encoding="utf-8")
     assert embedded(page) == {"meta": rec.meta, "steps": rec.steps}
     with pytest.raises(TypeError, match="LabRecorder or a dict"):

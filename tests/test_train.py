@@ -249,7 +249,7 @@ def test_callbacks_see_the_start_every_step_and_the_end():
 
     X, y = make_xor(n_samples=20, seed=0)
     fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=3, callbacks=[Recorder()], progress=False)
-    keys = ["accuracy", "batch", "loss", "lr", "outputs", "step"]
+    keys = ["accuracy", "activations", "batch", "loss", "lr", "outputs", "step"]
     assert calls == [
         ("begin", 3, 20),
         ("step", 0, keys),
@@ -274,6 +274,43 @@ def test_callbacks_see_the_steps_batch_and_the_models_outputs_for_it():
     (batch, outputs), (later, _) = seen
     assert len(set(batch)) == 5 and set(batch).isdisjoint(later)
     assert outputs == [first[i] for i in batch]
+
+
+@pytest.mark.parametrize("compile", ["auto", False])
+def test_a_callback_that_wants_activations_gets_every_neurons_output_on_those_steps(compile):
+    seen = {}
+
+    class Odd(Callback):
+        def wants_activations(self, step):
+            return step % 2 == 1
+
+        def on_step_end(self, step, logs):
+            seen[step] = (list(logs["batch"]), logs["activations"])
+
+    X, y = make_xor(n_samples=20, seed=0)
+    model = nn.MLP(2, [4, 3, 1], seed=0)
+    twin = nn.MLP(2, [4, 3, 1], seed=0)
+    fit(twin, X, y, steps=1, batch_size=5, progress=False)  # twin: the weights step 1 starts from
+    fit(model, X, y, steps=3, batch_size=5, callbacks=[Odd()], progress=False, compile=compile)
+    assert seen[0][1] is None and seen[2][1] is None
+    batch, activations = seen[1]
+    with no_grad():
+        expected = [[[v.data for v in layer] for layer in twin.layer_outputs(X[i])] for i in batch]
+    assert [[list(layer) for layer in sample] for sample in activations] == expected
+
+
+def test_asking_for_activations_changes_no_number_of_the_run():
+    class Always(Callback):
+        def wants_activations(self, step):
+            return True
+
+    X, y = make_moons(30, noise=0.1, seed=1)
+    runs = []
+    for callbacks in ([], [Always()]):
+        model = nn.MLP(2, [6, 6, 1], seed=2)
+        history = fit(model, X, y, lr=0.3, l2=1e-3, steps=6, callbacks=callbacks, progress=False)
+        runs.append(([p.data for p in model.parameters()], history.loss))
+    assert runs[0] == runs[1]
 
 
 # ---- divergence ----

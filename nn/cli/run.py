@@ -143,7 +143,7 @@ def run(
             progress=progress,
             X_val=X_test,
             y_val=y_test,
-            compile="auto" if compile else False,  # 'auto' stays eager for the lab's recorder
+            compile="auto" if compile else False,  # an MLP trains compiled, recorded or not
         )
     test = None
     if X_test is not None:
@@ -186,6 +186,9 @@ class GuardedLab(LabRecorder):
     """A LabRecorder whose failure costs the run nothing: it stops recording, with a note why."""
 
     note: str | None = None
+
+    def wants_activations(self, step: int) -> bool:
+        return self.note is None and super().wants_activations(step)
 
     def on_step_end(self, step: int, logs: dict) -> None:
         if self.note is None:

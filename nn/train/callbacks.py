@@ -1,12 +1,16 @@
 """Callbacks: things `fit` calls around each step (a progress bar, early stopping, pictures).
 
-A callback subclasses `Callback` and overrides any of three methods:
+A callback subclasses `Callback` and overrides any of these methods:
 
 - `on_train_begin(state)`: `state` is an `nn.train.FitState` (model, data, objective, optimizer).
+- `wants_activations(step) -> bool`: before each step; True asks for the step's activations.
 - `on_step_end(step, logs) -> bool`: after each step; `logs` holds 'step', 'loss', 'accuracy',
-  'lr', 'batch' (the step's sample indices) and 'outputs' (the model's outputs for them: Values
-  of the step's graph, read them, do not keep them). Returning True stops training; set
-  `stop_reason` and `message` to say why.
+  'lr', 'batch' (the step's sample indices), 'outputs' (the model's outputs for them: Values,
+  of the step's graph when eager, leaves when compiled; read them, do not keep them) and
+  'activations': None, or when asked for (and the model has `layer_outputs`, as nn.MLP), every
+  neuron's output per sample of the batch, a tuple of floats per layer, computed by the step's
+  own forward pass, compiled or eager. Returning True stops training; set `stop_reason` and
+  `message` to say why.
 - `on_train_end(history)`: once, with the finished `History`.
 """
 
@@ -36,6 +40,9 @@ class Callback:
 
     def on_train_begin(self, state: Any) -> None:
         pass
+
+    def wants_activations(self, step: int) -> bool:
+        return False
 
     def on_step_end(self, step: int, logs: dict[str, Any]) -> bool | None:
         return None

@@ -11,6 +11,11 @@ The numbers are eager's to the bit: the compiled lines are the eager ops, and th
 adds each sample's contribution to a weight's grad in the order one backward() over the whole
 batch's graph would (the last sample first, after the loss's L2 term), so a compiled run
 ends with the weights of an eager one.
+
+A model with `layer_outputs` (an MLP) is traced with every layer's outputs observed
+(`compile_outputs(..., observed=True)`): on the steps a callback asks for them (the lab's
+recorder), the same forward pass also hands out each neuron's value; they get no gradient, so
+the backward lines and the numbers are those of a step that does not ask.
 """
 
 from __future__ import annotations
@@ -31,28 +36,46 @@ class CompiledModel:
     """A model's forward and backward passes over samples of `X`, compiled."""
 
     def __init__(self, model: Any, X: list[list[float]], n_outputs: int, check: bool) -> None:
-        self.compiled = compile_outputs(model, X[0], check=check)
+        self.observes = callable(getattr(model, "layer_outputs", None))
+        fn = _with_layer_outputs(model) if self.observes else model
+        self.compiled = compile_outputs(fn, X[0], check=check, observed=self.observes)
         self.calls = [(x,) for x in X]
         self.single = n_outputs == 1
         self.pending: Callable[[], None] | None = None
 
-    def forward(self, batch: Sequence[int]) -> list:
-        """The model's outputs for the samples in `batch`, as leaves a loss can be built on:
-        one Value per sample for a one-output model, else a list of Values per sample."""
-        outputs, pullback = self.compiled.vjp([self.calls[i] for i in batch])
+    def forward(self, batch: Sequence[int], observe: bool = False) -> tuple[list, list | None]:
+        """The model's outputs for the samples in `batch`, as leaves a loss can be built on
+        (one Value per sample for a one-output model, else a list of Values per sample), and
+        with `observe` every neuron's output per sample, a tuple per layer (else None)."""
+        calls = [self.calls[i] for i in batch]
+        if observe and self.observes:
+            outputs, activations, pullback = self.compiled.vjp_observed(calls)
+        else:
+            (outputs, pullback), activations = self.compiled.vjp(calls), None
         leaves = [[Value(v) for v in out] for out in outputs]
 
         def backward() -> None:
             pullback([[leaf.grad for leaf in row] for row in leaves])
 
         self.pending = backward
-        return [row[0] for row in leaves] if self.single else leaves
+        outs = [row[0] for row in leaves] if self.single else leaves
+        return outs, activations
 
     def backward(self) -> None:
         """After the loss's backward pass: add d loss / d weight through the model to `.grad`."""
         pending, self.pending = self.pending, None
         if pending is not None:
             pending()
+
+
+def _with_layer_outputs(model: Any) -> Callable:
+    """The model as a function of one sample that returns (its outputs, every layer's)."""
+
+    def forward(x):
+        layers = model.layer_outputs(x)
+        return layers[-1], layers
+
+    return forward
 
 
 def compiled_model(

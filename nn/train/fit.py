@@ -152,8 +152,6 @@ def prepare(
     objective = Objective(loss, output_count(model, X[0]), y)
     optimizer = make_optimizer(optimizer, list(model.parameters()), lr)
     callbacks = _callbacks(callbacks, patience, progress)
-    if compile == "auto" and any(getattr(cb, "reads_graph", False) for cb in callbacks):
-        compile = False  # a callback reads each step's eager graph (the lab's recorder)
     compiled = compiled_model(model, X, objective.n_outputs, compile)
     if X_val is not None:
         callbacks.insert(0, held_out)  # first: the others see its scores in their logs

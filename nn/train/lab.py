@@ -19,15 +19,15 @@ last entry is the model the run ended with (or, for a diverged run, the weights 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from engine import Value, no_grad
-from engine.graph import operands
-from engine.text import number
 from nn.checks import check_int, check_rows, check_targets
 from nn.train.callbacks import Callback
 from nn.train.labpage import lab_page, write_lab
+from nn.train.labsteps import RunFacts, page_step, rounded
 from nn.train.objective import as_output
 
 __all__ = ["LabRecorder", "lab_page", "write_lab"]
@@ -36,8 +36,6 @@ MAX_STEPS = 100  # steps recorded at most: enough to watch, small enough for the
 MAX_EVALS = 20  # times at most the held-out set is scored (each is a pass over all of it)
 MAX_POINTS = 1000  # 1-D and 2-D data: points the page shows and can explain
 PER_CLASS = 4  # other data: examples per class the page can explain
-SHOWN_UPDATES = 3  # the largest weight changes a step spells out with their rule
-DIGITS = 5  # significant digits kept of every number
 
 
 class LabRecorder(Callback):
@@ -48,11 +46,11 @@ class LabRecorder(Callback):
     always); `X_val`, `y_val` are scored at up to 20 of them. `name`, `class_names` and
     `feature_names` label the page (as text: any characters are shown as they are). The model
     must be an MLP (layers of neurons with `w` and `b`), as `nn.MLP` is.
-    """
 
-    reads_graph = (
-        True  # it reads activations off each step's graph: fit(compile='auto') stays eager
-    )
+    A recorded step asks the loop for its activations (`wants_activations`), which a compiled
+    run computes in the same forward pass, and keeps its raw numbers; `steps` shapes them for
+    the page (`nn.train.labsteps`) when first read, so recording stays cheap next to a step.
+    """
 
     def __init__(
         self,
@@ -73,7 +71,20 @@ class LabRecorder(Callback):
         self.feature_names = _texts("feature_names", feature_names)
         self.max_steps = check_int("max_steps", max_steps, 2, " (steps recorded at most)")
         self.meta: dict[str, Any] = {}
-        self.steps: list[dict[str, Any]] = []
+        self._raw: list[dict[str, Any]] = []  # what each recorded step measured, as it was
+        self._shaped: list[dict[str, Any]] = []  # the same, shaped for the page
+        self._shaping = threading.Lock()  # `gradstep lab` reads `steps` from its server
+        self._state = None
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """The recorded steps as the page reads them (see `nn.train.labsteps.page_step`),
+        shaped when first read: the last one is the model the run ended with."""
+        with self._shaping:
+            for k in range(len(self._shaped), len(self._raw)):
+                self._shaped.append(page_step(self._raw[k], self._facts))
+                self._raw[k] = None  # shaped: its raw numbers are not needed again
+            return self._shaped
 
     # ---- the callback ----
 
@@ -82,27 +93,44 @@ class LabRecorder(Callback):
         self._layers = _mlp_layers(state.model)
         self._params = [p for layer in self._layers for n in layer for p in (*n.w, n.b)]
         self._objective = state.objective
+        self._relu = [getattr(layer[0], "activation", None) == "relu" for layer in self._layers]
         self.every = max(1, math.ceil(state.steps / self.max_steps))
         self._evals = _eval_steps(state.steps, self.every, self.X_val is not None)
         self._examples = self._pick_examples(state)
         self.meta = self._meta(state)
-        self.steps = []
+        self._facts = RunFacts(
+            sizes=tuple((len(layer), len(layer[0].w)) for layer in self._layers),
+            names=tuple(p.label or f"params[{i}]" for i, p in enumerate(self._params)),
+            optimizer=type(state.optimizer),
+            loss=state.objective.name,
+            learnt=self.meta["learnt"],
+        )
+        self._checked = self._examples[:3] if self._examples_from == "training set" else []
+        with self._shaping:
+            self._raw, self._shaped = [], []
         self._last = -1
         self._before = [p.data for p in self._params]
         self._before_opt = self._optimizer_state()
         self._val = self._score_val() if 0 in self._evals else None
 
+    def wants_activations(self, step: int) -> bool:
+        """Every neuron's output of the batch, on the steps that are recorded."""
+        return self._state is not None and self._recorded(step)
+
     def on_step_end(self, step: int, logs: dict[str, Any]) -> None:
         self._last = step
+        after = None
         if self._recorded(step):
-            self.steps.append(self._record(step, logs))
-        self._before = [p.data for p in self._params]
+            record = self._record(step, logs)
+            self._raw.append(record)
+            after = record["after"]
         if self._recorded(step + 1):
+            self._before = after if after is not None else [p.data for p in self._params]
             self._before_opt = self._optimizer_state()
             self._val = self._score_val() if step + 1 in self._evals else None
 
     def on_train_end(self, history: Any) -> None:
-        self.steps.append(self._final(history))
+        self._raw.append(self._final(history))
         self.meta["end"] = _end(history, self._last + 1)
         self._state = None
 
@@ -112,155 +140,65 @@ class LabRecorder(Callback):
         return step % self.every == 0 or step == self._state.steps - 1
 
     def _record(self, step: int, logs: dict[str, Any]) -> dict[str, Any]:
-        params, before = self._params, self._before
-        acts = _batch_activations(self._layers, logs.get("outputs") or ())
-        batch = list(logs.get("batch") or ())
+        """What the step measured, raw: the weights it started from and ended with, their
+        gradients, what its activations say; `page_step` shapes it for the page."""
+        params = self._params
+        acts = logs.get("activations")
+        batch = logs.get("batch") or ()
         # a step whose loss reached the target stops before its backward pass and update
         reached = self._state.history.stop_reason == "target_loss"
-        record = {
+        return {
             "step": step,
-            "loss": _r(logs["loss"]),
-            "accuracy": _r(logs.get("accuracy")),
-            "lr": _r(logs["lr"]),
-            **self._val_fields(),
-            **self._weights(before, None if reached else [p.grad for p in params]),
-            "health": None if reached else self._health(before, acts),
-            "learnt": self._learnt(acts, batch),
+            "loss": logs["loss"],
+            "accuracy": logs.get("accuracy"),
+            "lr": logs["lr"],
+            "val": self._val,
+            "before": self._before,
+            "after": [p.data for p in params],
+            "grads": None if reached else [p.grad for p in params],
+            "dead": _dead_shares(self._relu, acts),
             "checks": self._checks(acts, batch),
+            "confusion": self._batch_confusion(logs.get("outputs"), batch),
+            "optimizer": self._before_opt,
             "reached": reached,
+            "samples": len(batch),
         }
-        record["updates"] = [] if reached else self._updates(step, logs["lr"], before)
-        record["story"] = self._story(record, len(batch))
-        return record
 
     def _final(self, history: Any) -> dict[str, Any]:
         """The model the run ended with: its weights (the kept ones, if it diverged)."""
         diverged = history.stop_reason == "diverged"
         self._val = self._score_val() if self.X_val is not None else None
-        weights = self._weights([p.data for p in self._params], None)
-        record = {
+        return {
             "step": self._last + 1,
             "final": True,
             "diverged": diverged,
-            "loss": None if diverged else _r(history.train_loss),
-            "accuracy": None if diverged else _r(history.train_accuracy),
-            "lr": _r(history.lr[-1]) if history.lr else None,
-            **self._val_fields(),
-            **weights,
-            "health": None,
-            "learnt": self._learnt(None, []),
+            "loss": None if diverged else history.train_loss,
+            "accuracy": None if diverged else history.train_accuracy,
+            "lr": history.lr[-1] if history.lr else None,
+            "val": self._val,
+            "before": [p.data for p in self._params],
+            "grads": None,
             "checks": {},
+            "confusion": None,
             "reached": False,
-            "updates": [],
+            "story": [_end_line(history, self._last + 1)],
         }
-        record["story"] = [_end_line(history, self._last + 1)]
-        return record
 
-    def _weights(self, data: list[float], grads: list[float] | None) -> dict[str, Any]:
-        """Per layer: w (one row per neuron), b, and their grads gw, gb (None when not given)."""
-        out: dict[str, list] = {"w": [], "b": [], "gw": [], "gb": []}
-        i = 0
-        for layer in self._layers:
-            nin = len(layer[0].w)
-            rows, bias, grows, gbias = [], [], [], []
-            for _ in layer:
-                rows.append([_r(v) for v in data[i : i + nin]])
-                bias.append(_r(data[i + nin]))
-                if grads is not None:
-                    grows.append([_r(v) for v in grads[i : i + nin]])
-                    gbias.append(_r(grads[i + nin]))
-                i += nin + 1
-            out["w"].append(rows)
-            out["b"].append(bias)
-            out["gw"].append(grows if grads is not None else None)
-            out["gb"].append(gbias if grads is not None else None)
-        return out
-
-    def _health(self, before: list[float], acts: list | None) -> list[dict[str, Any]]:
-        """Per layer: the gradient's norm, the share of relus off for the whole batch, and
-        |update| / |weights| (about 1e-3 is healthy; near 1 the learning rate is too large)."""
-        health, i = [], 0
-        for k, layer in enumerate(self._layers):
-            size = len(layer) * (len(layer[0].w) + 1)
-            params = self._params[i : i + size]
-            # hypot: no overflow on the way to a norm that is itself a float (a diverging run)
-            grad = math.hypot(*(p.grad for p in params))
-            moved = math.hypot(*(p.data - b for p, b in zip(params, before[i:])))
-            weight = math.hypot(*before[i : i + size])
-            health.append(
-                {
-                    "grad_norm": _r(grad),
-                    "dead": _dead_share(layer, acts, k),
-                    "update_ratio": _r(moved / weight)
-                    if weight and math.isfinite(weight)
-                    else None,
-                }
-            )
-            i += size
-        return health
-
-    def _learnt(self, acts: list | None, batch: list[int]) -> dict[str, Any]:
-        """What the page shows the model has learnt: for 1-D and 2-D inputs it draws the fitted
-        curve or the decision boundary from the step's weights itself; else a confusion matrix
-        on the held-out set (when scored at this step) or on the step's batch."""
-        kind = self.meta["learnt"]
-        if kind != "confusion":
-            return {"kind": kind}
-        if self._val is not None:
-            return {"kind": kind, "on": "held-out", "matrix": self._val["confusion"]}
-        if acts is None:
-            return {"kind": kind, "on": None, "matrix": None}
-        objective = self._objective
-        predicted = [objective.predict(outs[-1]) for outs in acts]
-        labels = [self._state.y[i] for i in batch]
-        return {"kind": kind, "on": "batch", "matrix": _confusion(predicted, labels, self._k)}
-
-    def _checks(self, acts: list | None, batch: list[int]) -> dict[str, Any]:
+    def _checks(self, acts: list | None, batch: Sequence[int]) -> dict[str, Any]:
         """The engine's activations of the page's first examples that are in the batch: the
         page computes them from the weights too, and the tests hold the two equal."""
-        found = {}
-        if acts is None or self.meta["examples"]["from"] != "training set":
-            return found
-        where = {i: k for k, i in enumerate(batch)}
-        for i in self._examples[:3]:
-            if i in where:
-                found[str(i)] = [[_r(v) for v in layer] for layer in acts[where[i]]]
-        return found
+        if acts is None:
+            return {}
+        return {str(i): acts[batch.index(i)] for i in self._checked if i in batch}
 
-    def _updates(self, step: int, lr: float, before: list[float]) -> list[str]:
-        """The largest weight changes of the step, each with its rule as `step_steps` says it."""
-        params = self._params
-        moved = sorted(range(len(params)), key=lambda i: -abs(params[i].data - before[i]))[
-            :SHOWN_UPDATES
-        ]
-        lines = _update_lines(self._state.optimizer, self._before_opt, params, before, moved, lr)
-        if lines is None:  # an optimizer that cannot show its rule: the change alone
-            lines = [
-                f"{_name(params[i], i)} ← {number(before[i])} → {number(params[i].data)}"
-                for i in moved
-            ]
-        return lines
-
-    def _story(self, record: dict[str, Any], samples: int) -> list[str]:
-        """The step in words: forward, loss, backward, update (the batch's side of the story)."""
-        accuracy = record["accuracy"]
-        lines = [
-            f"forward: {samples} samples through the network"
-            + (f", {accuracy:.1%} classified right" if accuracy is not None else ""),
-            f"loss: {self._objective.name} of the batch, with the L2 term if any, "
-            f"= {_show(record['loss'])}",
-        ]
-        if record["reached"]:
-            return [*lines, "stop: the loss reached the target: no backward pass, no update"]
-        return [
-            *lines,
-            "backward: gradient norm per layer "
-            + ", ".join(
-                f"L{k + 1} {_show(h['grad_norm'])}" for k, h in enumerate(record["health"])
-            ),
-            f"update: {type(self._state.optimizer).__name__} with lr {_show(record['lr'])}, "
-            "the largest changes:",
-        ]
+    def _batch_confusion(self, outputs: Sequence | None, batch: Sequence[int]) -> list | None:
+        """The confusion matrix of the step's batch, when the page shows one and the held-out
+        set is not scored at this step."""
+        if self.meta["learnt"] != "confusion" or self._val is not None or not outputs:
+            return None
+        predicted = [self._objective.predict(out) for out in outputs]
+        labels = [self._state.y[i] for i in batch]
+        return _confusion(predicted, labels, self._k)
 
     # ---- the run ----
 
@@ -293,7 +231,7 @@ class LabRecorder(Callback):
             "examples": {
                 "from": self._examples_from,
                 "index": examples,
-                "X": [[_r(v) for v in X[i]] for i in examples],
+                "X": [[rounded(v) for v in X[i]] for i in examples],
                 "y": [_label(y[i]) for i in examples],
                 "targets": [_label(t) for t in objective.targets_for([y[i] for i in examples])],
             },
@@ -339,11 +277,15 @@ class LabRecorder(Callback):
                 bucket.append(i)
         return sorted(i for bucket in chosen.values() for i in bucket)
 
-    def _optimizer_state(self) -> dict | None:
-        """The optimizer's `state_dict()` (its step count and buffers, copied): an update of
-        the coming step can then be replayed with its rule."""
-        state_dict = getattr(self._state.optimizer, "state_dict", None)
-        return state_dict() if callable(state_dict) else None
+    def _optimizer_state(self) -> tuple[dict, dict] | None:
+        """The optimizer's settings and `state_dict()` (its step count and buffers, copied):
+        an update of the coming step can then be replayed with its rule."""
+        optimizer = self._state.optimizer
+        settings = getattr(optimizer, "hyperparameters", None)
+        state_dict = getattr(optimizer, "state_dict", None)
+        if not callable(settings) or not callable(state_dict):
+            return None
+        return settings(), state_dict()
 
     def _score_val(self) -> dict[str, Any] | None:
         """Loss, accuracy and confusion matrix on the held-out set at the current weights."""
@@ -362,35 +304,19 @@ class LabRecorder(Callback):
             predicted = [objective.predict(out) for out in outputs]
             confusion = _confusion(predicted, self.y_val, self._k)
         return {
-            "loss": _r(loss),
-            "accuracy": _r(objective.accuracy(outputs, self.y_val)),
+            "loss": loss,
+            "accuracy": objective.accuracy(outputs, self.y_val),
             "confusion": confusion,
         }
-
-    def _val_fields(self) -> dict[str, Any]:
-        val = self._val or {}
-        return {"val_loss": val.get("loss"), "val_accuracy": val.get("accuracy")}
 
 
 # ---- helpers: plain functions of plain values ----
 
 
-def _r(x: float | None) -> float | None:
-    """`x` to DIGITS significant digits, or None when it is not a finite number (JSON has no
-    NaN or inf: the page says 'not finite')."""
-    if x is None or not math.isfinite(x):
-        return None
-    return float(f"{x:.{DIGITS}g}")
-
-
-def _show(x: float | None) -> str:
-    return "not finite" if x is None else number(x)
-
-
 def _label(t: Any) -> Any:
     if isinstance(t, (list, tuple)):
         return [_label(v) for v in t]
-    return int(t) if float(t).is_integer() and not isinstance(t, float) else _r(float(t))
+    return int(t) if float(t).is_integer() and not isinstance(t, float) else rounded(float(t))
 
 
 def _text(what: str, value: Any) -> str:
@@ -427,41 +353,19 @@ def _mlp_layers(model: Any) -> list[list]:
     return [list(layer.neurons) for layer in layers]
 
 
-def _batch_activations(layers: list[list], outputs: Sequence) -> list | None:
-    """Every neuron's output for each sample of the batch, read off the step's graph (no
-    forward pass is run again): per sample, one list per layer. None if the graph is not an
-    nn MLP's (one dot node per neuron, then its activation)."""
-    found = []
-    try:
-        for out in outputs:
-            last = [out] if type(out) is Value else list(out)
-            per_layer = [[v.data for v in last]]
-            node = last[0]
-            for layer in reversed(layers[1:]):
-                total = node if node.op == "dot" else operands(node)[0]
-                xs = operands(total)
-                nin = len(layer[0].w)
-                inputs = xs[nin + 1 : 2 * nin + 1]
-                per_layer.append([v.data for v in inputs])
-                node = inputs[0]
-            per_layer.reverse()
-            found.append(per_layer)
-    except (AttributeError, IndexError, TypeError):
+def _dead_shares(relu: list[bool], acts: list | None) -> list[float | None] | None:
+    """Per layer, the share of its relus that are 0 for every sample of the batch (None for a
+    layer with no relu); None if no activations were read."""
+    if acts is None:
         return None
-    return found if found else None
-
-
-def _dead_share(layer: list, acts: list | None, k: int) -> float | None:
-    """The share of the layer's relus that are 0 for every sample of the batch (None if the
-    layer has no relu, or no activations were read)."""
-    if acts is None or getattr(layer[0], "activation", None) != "relu":
-        return None
-    alive = [False] * len(layer)
-    for sample in acts:
-        for j, v in enumerate(sample[k]):
-            if v != 0.0:
-                alive[j] = True
-    return _r(alive.count(False) / len(layer))
+    shares: list[float | None] = []
+    for k, is_relu in enumerate(relu):
+        if not is_relu:
+            shares.append(None)
+            continue
+        neurons = list(zip(*(sample[k] for sample in acts)))  # per neuron, its batch of outputs
+        shares.append(sum(not any(outputs) for outputs in neurons) / len(neurons))
+    return shares
 
 
 def _confusion(predicted: list, labels: Sequence, k: int) -> list[list[int]] | None:
@@ -475,40 +379,6 @@ def _confusion(predicted: list, labels: Sequence, k: int) -> list[list[int]] | N
         if 0 <= t < k and 0 <= p < k:
             matrix[t][p] += 1
     return matrix
-
-
-def _update_lines(
-    optimizer: Any, state: dict | None, params: list, before: list, moved: list[int], lr: float
-) -> list[str] | None:
-    """The update of parameters `moved` as `step_steps` prints it, replayed on copies: the
-    same optimizer class with their state before the step; None if it cannot be replayed
-    exactly (an optimizer without `step_steps`, or a replay that lands elsewhere)."""
-    if state is None or not callable(getattr(optimizer, "hyperparameters", None)):
-        return None
-    try:
-        settings = {**optimizer.hyperparameters(), "lr": lr}
-        copies = []
-        for i in moved:
-            v = Value(before[i], label=_name(params[i], i))
-            v.grad = params[i].grad
-            copies.append(v)
-        replay = type(optimizer)(copies, **settings)
-        replay.load_state_dict(
-            {
-                name: [values[i] for i in moved] if isinstance(values, list) else values
-                for name, values in {**state, "lr": lr}.items()
-            }
-        )
-        lines = [line for update in replay.step_steps() for line in update.lines]
-    except Exception:  # noqa: BLE001 - any optimizer of the user's: show the change alone
-        return None
-    if any(c.data != params[i].data for c, i in zip(copies, moved)):
-        return None
-    return lines
-
-
-def _name(p: Value, i: int) -> str:
-    return p.label or f"params[{i}]"
 
 
 def _spread(n: int, k: int) -> list[int]:

@@ -92,6 +92,7 @@ class Loop:
         self.params = list(self.model.parameters())
         self.before = self.last_good = weights(self.params)  # last_good: where the last
         # recorded loss was measured; before: where the current step started
+        self.wanting = [cb.wants_activations for cb in self.callbacks if wants(cb)]
 
     def run(self, steps: int) -> None:
         """Take up to `steps` steps; the history says why it stopped. Ctrl-C stops cleanly."""
@@ -132,9 +133,10 @@ class Loop:
         lr = float(self.optimizer.lr)
         batch = self.batches.next()
         self.before = weights(self.params)
+        observe = any(wanted(step) for wanted in self.wanting)
         try:
-            outputs, total = yield from self.forward(batch)
-            if self.target_reached(step, total.data, outputs, batch, lr):
+            outputs, total, activations = yield from self.forward(batch, observe)
+            if self.target_reached(step, total.data, outputs, batch, lr, activations):
                 return True
             yield from self.backward_and_update(total, update)
         except (Diverged, *MATH_ERRORS) as error:
@@ -151,16 +153,17 @@ class Loop:
             return True
         if hasattr(self.schedule, "step"):
             self.schedule.step()
-        return self.callback_stops(step, batch, outputs)
+        return self.callback_stops(step, batch, outputs, activations)
 
-    def forward(self, batch: Sequence[int]) -> Generator:
+    def forward(self, batch: Sequence[int], observe: bool = False) -> Generator:
         """The batch's outputs and its loss (mean data loss + l2·Σp²) as one graph; yields the
-        'forward' (batch, outputs) and 'loss' (data loss, L2 term or None, loss) stages."""
+        'forward' (batch, outputs) and 'loss' (data loss, L2 term or None, loss) stages. With
+        `observe`, also every neuron's output per sample (see `eager_forward`), else None."""
         n_outputs, targets = self.objective.n_outputs, self.objective.targets
         if self.compiled is not None:
-            outputs = self.compiled.forward(batch)
+            outputs, activations = self.compiled.forward(batch, observe)
         else:
-            outputs = [as_output(self.model(self.X[i]), n_outputs) for i in batch]
+            outputs, activations = eager_forward(self.model, self.X, batch, n_outputs, observe)
         yield "forward", (batch, outputs)
         total = data = loss_of(self.objective, outputs, [targets[i] for i in batch])
         penalty = self.l2 * nn.losses.l2(self.params) if self.l2 else None
@@ -169,7 +172,7 @@ class Loop:
         yield "loss", (data, penalty, total)
         if not math.isfinite(total.data):
             raise Diverged(f"the loss became {total.data!r}")
-        return outputs, total
+        return outputs, total, activations
 
     def backward_and_update(self, total: Value, update: Callable[[], Any] | None) -> Generator:
         self.optimizer.zero_grad()
@@ -182,7 +185,9 @@ class Loop:
     def accuracy(self, outputs: list, batch: Sequence[int]) -> float | None:
         return self.objective.accuracy(outputs, [self.y[i] for i in batch])
 
-    def target_reached(self, step: int, loss: float, outputs, batch, lr: float) -> bool:
+    def target_reached(
+        self, step: int, loss: float, outputs, batch, lr: float, activations=None
+    ) -> bool:
         if self.target_loss is None or loss > self.target_loss:
             return False
         history = self.history
@@ -191,13 +196,15 @@ class Loop:
         history.message = (
             f"reached the target loss {self.target_loss:g} at step {step} (loss {loss:.6g})"
         )
-        self.callback_stops(step, batch, outputs)
+        self.callback_stops(step, batch, outputs, activations)
         return True
 
-    def callback_stops(self, step: int, batch: Sequence[int] = (), outputs: list = ()) -> bool:
+    def callback_stops(
+        self, step: int, batch: Sequence[int] = (), outputs: list = (), activations=None
+    ) -> bool:
         """Tell every callback about the step; True if one of them stops training."""
         logs = self.history.logs(step)
-        logs["batch"], logs["outputs"] = batch, outputs
+        logs["batch"], logs["outputs"], logs["activations"] = batch, outputs, activations
         stop = False
         for cb in self.callbacks:
             stop = bool(cb.on_step_end(step, logs)) or stop
@@ -206,6 +213,24 @@ class Loop:
             self.history.stop_reason = getattr(stopper, "stop_reason", "callback")
             self.history.message = getattr(stopper, "message", "") or "a callback stopped training"
         return stop
+
+
+def wants(callback: Any) -> bool:
+    """Whether a callback may ask for a step's activations (it has `wants_activations`)."""
+    return callable(getattr(callback, "wants_activations", None))
+
+
+def eager_forward(
+    model: Any, X: list, batch: Sequence[int], n_outputs: int, observe: bool
+) -> tuple[list, list | None]:
+    """The batch's outputs on the eager graph, and with `observe` (for a model that has
+    `layer_outputs`, as nn.MLP) every neuron's output per sample: a tuple per layer of floats,
+    read off the same graph. Without, the activations are None."""
+    if not observe or not callable(getattr(model, "layer_outputs", None)):
+        return [as_output(model(X[i]), n_outputs) for i in batch], None
+    layers = [model.layer_outputs(X[i]) for i in batch]
+    outputs = [as_output(sample[-1], n_outputs) for sample in layers]
+    return outputs, [tuple(tuple(v.data for v in layer) for layer in sample) for sample in layers]
 
 
 def diverged(
