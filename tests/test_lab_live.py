@@ -359,7 +359,8 @@ def test_a_diverged_run_says_so_to_the_page_and_keeps_its_files(tmp_path):
         wait_until(lambda: poll(url)["state"] != "running")
         assert poll(url)["state"] == "diverged"
         status, out, err = interrupt(process)
-    assert status == 1 and "training diverged at step" in err and "Traceback" not in err
+    assert status == 1 and "gradstep lab: training diverged at step" in err, err
+    assert "gradstep train" not in err and "Traceback" not in err
     assert files_of(tmp_path / "run")["stop_reason"] == "diverged"
 
 

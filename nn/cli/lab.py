@@ -53,7 +53,13 @@ def serve(server: LabServer, plan, data, model, out: str, args: argparse.Namespa
 
     def train_behind() -> None:
         try:
-            flags = dict(compile=args.compile, lab=args.lab, recorder=recorder, extra=[gate])
+            flags = dict(
+                compile=args.compile,
+                lab=args.lab,
+                recorder=recorder,
+                extra=[gate],
+                command="gradstep lab",
+            )
             status.append(run(plan, data, model, out, args.render_every, args.progress, **flags))
         finally:
             live.over()

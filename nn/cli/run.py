@@ -98,13 +98,14 @@ def run(
     lab: bool = False,
     recorder: GuardedLab | None = None,
     extra: Sequence = (),
+    command: str = "gradstep train",
 ) -> int:
     """Train as the plan says, write the files into `out`, print the summary; the exit status.
 
     With `lab`, a LabRecorder records the run and `lab/index.html` replays it. `recorder`:
     the one to record with instead of a new one (`gradstep lab`'s, which it serves live; its
     note, if any, goes into the summary); `extra`: callbacks called after the run's own
-    (`gradstep lab`'s gate).
+    (`gradstep lab`'s gate); `command`: the name its messages start with.
     """
     X, y, X_test, y_test, scaler = data
     # What is saved takes raw rows: the scaling fitted to the training rows, then the network.
@@ -118,7 +119,7 @@ def run(
             FitState(model, X, y, objective, None, plan.steps, None), render_every
         )
         if warning:
-            print(f"gradstep train: {warning}", file=sys.stderr)
+            print(f"{command}: {warning}", file=sys.stderr)
         callbacks.append(GuardedFrames(os.path.join(out, "graphs"), render_every))
     if recorder is None and lab:
         recorder = lab_recorder(plan, out, X_test, y_test)
@@ -171,11 +172,11 @@ def run(
             saved=saved,
         )
     except (OSError, ValueError) as error:  # model.json could not be written: say so, no trace
-        print(f"gradstep train: cannot write the run's files into {out}: {error}", file=sys.stderr)
+        print(f"{command}: cannot write the run's files into {out}: {error}", file=sys.stderr)
         return 1
     summary(plan, saved, history, test, out, metrics)
     if history.diverged:
-        print(f"gradstep train: {history.message}", file=sys.stderr)
+        print(f"{command}: {history.message}", file=sys.stderr)
         return 1
     if history.stop_reason == "interrupted":
         return 130  # as a shell reports Ctrl-C; the files were still written
