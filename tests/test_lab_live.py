@@ -385,29 +385,31 @@ def counter_shows(step):
 
 def test_the_live_page_gets_steps_as_they_come_and_its_buttons_drive_the_training(tmp_path):
     with live_lab(tmp_path, "--dataset", "xor", "--steps", "1000") as (process, url):
+        # Held at once: compiled, the 1,000 steps take a few seconds, which starting Chromium
+        # can take too; the page's own buttons then drive every move of the run.
+        post(url, "pause")
+        wait_until(lambda: poll(url)["held"] is not None)
+        held = poll(url)["held"]
+        paused = "document.getElementById('live-state').textContent === 'live: paused'"
         with Browser(tmp_path / "profile") as browser:
             browser.open(url)
             slider = "Number(document.getElementById('slider').max)"
-            first = browser.wait_for(f"{slider} >= 2 && {slider}")
-            browser.wait_for(f"{slider} > {first}")  # steps come while it trains
-            browser.evaluate("document.getElementById('play').click()")  # ❚❚ pause
-            wait_until(lambda: poll(url)["held"] is not None)
-            answer = poll(url)
-            held = answer["held"]
-            assert answer["state"] == "paused" and answer["steps"][-1]["step"] == held
-            browser.wait_for(
-                f"{counter_shows(held)} && "
-                "document.getElementById('live-state').textContent === 'live: paused'"
-            )
+            browser.wait_for(f"{counter_shows(held)} && {paused}")
             assert poll(url)["held"] == held  # the training waits
             browser.evaluate("document.getElementById('next').click()")  # step ▶
             wait_until(lambda: poll(url)["held"] == held + 1)
             assert [s["step"] for s in poll(url, held)["steps"]] == [held, held + 1]
             browser.wait_for(counter_shows(held + 1))
             browser.evaluate("document.getElementById('play').click()")  # ▶ resume
-            wait_until(lambda: len(poll(url)["steps"]) > held + 4)
+            browser.wait_for(f"{slider} > {held + 4}")  # steps come while it trains
             assert poll(url)["state"] == "running"
-            browser.wait_for(f"{slider} > {held + 3}")
+            browser.evaluate("document.getElementById('play').click()")  # ❚❚ pause
+            wait_until(lambda: poll(url)["held"] is not None)
+            answer = poll(url)
+            again = answer["held"]
+            assert answer["state"] == "paused" and answer["steps"][-1]["step"] == again > held + 3
+            browser.wait_for(f"{counter_shows(again)} && {paused}")
+            assert poll(url)["held"] == again  # the training waits again
             assert browser.errors() == []
         status, out, err = interrupt(process)
     assert status == 130 and "Traceback" not in err, err
@@ -415,8 +417,10 @@ def test_the_live_page_gets_steps_as_they_come_and_its_buttons_drive_the_trainin
 
 
 def test_a_page_closed_mid_run_loses_nothing(tmp_path):
-    with live_lab(tmp_path, "--dataset", "xor", "--steps", "60", "--lab") as (process, url):
-        post(url, "pause")  # so that the run is still going when the page opens
+    with live_lab(tmp_path, "--dataset", "xor", "--steps", "1000", "--lab") as (process, url):
+        # so that the run is still going when the page opens: compiled, 60 steps could end
+        # before the request arrives; 1,000 take seconds
+        post(url, "pause")
         with Browser(tmp_path / "profile") as browser:
             browser.open(url)
             browser.wait_for("document.getElementById('live-state').textContent === 'live: paused'")
@@ -427,6 +431,6 @@ def test_a_page_closed_mid_run_loses_nothing(tmp_path):
         status, out, err = interrupt(process)
     assert status == 0 and "Traceback" not in err, err
     metrics = files_of(tmp_path / "run")
-    assert metrics["steps"] == 60 and metrics["stop_reason"] == "steps"
+    assert metrics["steps"] == 1000 and metrics["stop_reason"] == "steps"
     assert "lab/index.html" in metrics["files"]  # --lab: the page of what was recorded live
     assert '"final":true' in (tmp_path / "run" / "lab" / "index.html").read_text()
