@@ -558,7 +558,9 @@ def bench_lab(repeats: int) -> list[tuple]:
 
 def table(rows: list[tuple]) -> str:
     def cell(x):
-        return f"{x:,.3g}" if isinstance(x, float) else str(x)
+        if not isinstance(x, float):
+            return str(x)
+        return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"  # 30,600 rather than 3.06e+04
 
     lines = ["| workload | micrograd 0.1.0 | gradstep | ratio |", "|---|---:|---:|---:|"]
     for name, mg, gs in rows:
