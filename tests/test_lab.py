@@ -12,7 +12,7 @@ import nn
 from engine import Value, no_grad
 from nn.cli import main
 from nn.cli.recipes import make_plan
-from nn.cli.run import load_data
+from nn.cli.run import GuardedLab, load_data
 from nn.data import get_dataset, load_iris, make_moons, make_sine, train_test_split
 from nn.train import fit, steps
 from nn.train.callbacks import Callback
@@ -333,6 +333,25 @@ def test_a_recording_that_fails_costs_the_run_its_page_and_nothing_else(tmp_path
     ]
     assert "model.json" in metrics["files"] and metrics["steps"] == 3
     assert not (tmp_path / "run" / "lab").exists()
+
+
+def test_a_step_that_cannot_be_laid_out_stops_the_recording_not_the_run(monkeypatch):
+    def fails(raw, facts):
+        raise RuntimeError("no layout")
+
+    monkeypatch.setattr(nn.train.lab, "page_step", fails)
+    recorder = GuardedLab(name="moons")
+
+    class Reads(Callback):  # as gradstep lab's gate and server do, during the run
+        def on_step_end(self, step, logs):
+            assert recorder.steps == []
+
+    X, y = make_moons(20, seed=0)
+    history = fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=3, callbacks=[recorder, Reads()])
+    assert history.stop_reason == "steps" and len(history.loss) == 3
+    assert recorder.note == "recording stopped: a step could not be laid out: no layout"
+    with pytest.raises(ValueError, match="could not be laid out"):
+        recorder.write("page.html")
 
 
 def test_a_page_of_the_digits_run_stays_under_20_mb():

@@ -191,6 +191,17 @@ class GuardedLab(LabRecorder):
     def wants_activations(self, step: int) -> bool:
         return self.note is None and super().wants_activations(step)
 
+    @property
+    def steps(self) -> list[dict]:
+        """The steps shaped for the page; one that cannot be shaped stops the recording (the
+        live server and the gate read this during the run: the page is lost, never the run)."""
+        if self.note is None:
+            try:
+                return super().steps
+            except Exception as error:
+                self.note = f"recording stopped: a step could not be laid out: {one_line(error)}"
+        return []
+
     def on_step_end(self, step: int, logs: dict) -> None:
         if self.note is None:
             try:
