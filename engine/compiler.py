@@ -287,7 +287,19 @@ class CompiledOutputs(Compiled):
 
     def __call__(self, *args) -> tuple[float, ...]:
         """fn(*args)'s outputs as a tuple of floats; nothing is recorded."""
-        return self.vjp([args])[0][0]
+        return self.forward_batch([args])[0]
+
+    def forward_batch(self, batch: Sequence[tuple]) -> list[tuple[float, ...]]:
+        """Each call's outputs, a tuple of floats: vjp's forward pass without its tape or
+        anything observed, for when no gradient will be asked for (scoring held-out data).
+        The numbers are vjp's to the bit."""
+        outputs: list = [None] * len(batch)
+        for program, where, calls in self.groups(batch):
+            got = program.function("forward_batch")(program.params, calls)
+            for i, out in zip(where, got):
+                outputs[i] = out
+            self.check_first(calls, got, None)
+        return outputs
 
     def value_and_grad(self, *args, **options):
         raise TypeError(
@@ -325,6 +337,13 @@ class CompiledOutputs(Compiled):
             )
         return self._vjp(batch, True)
 
+    def check_first(self, calls: list[tuple], got: list, seen: list | None) -> None:
+        """check=True's first calls, compared with eager: their outputs (and observed values)."""
+        if self.checks_left:
+            for k, (args, out) in enumerate(zip(calls, got)):
+                if self.checks_left:
+                    self.check(args, out, None, None if seen is None else seen[k])
+
     def _vjp(self, batch: Sequence[tuple], observing: bool) -> tuple[list, Any, Callable]:
         outputs: list = [None] * len(batch)
         observed: list | None = [None] * len(batch) if observing else None
@@ -338,10 +357,7 @@ class CompiledOutputs(Compiled):
                 for i, values in zip(where, seen[0]):
                     observed[i] = values
             tapes.append((program, where, tape))
-            if self.checks_left:  # check=True's first calls, compared with eager
-                for k, (args, out) in enumerate(zip(calls, got)):
-                    if self.checks_left:
-                        self.check(args, out, None, seen[0][k] if observing else None)
+            self.check_first(calls, got, seen[0] if observing else None)
 
         def pullback(grads: Sequence[Sequence[float]]) -> None:
             if len(grads) != len(outputs):

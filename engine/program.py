@@ -23,6 +23,8 @@ class Program:
 
     - `value_and_grad(params, *args, seed=1.0)` -> (value, grads): one call (one output only);
     - `forward(params, *args)` -> the value, or the tuple of outputs;
+    - `forward_batch(params, calls)` -> each call's outputs (a tuple each), nothing else: many
+      calls forward with the parameters read once, no tape kept, nothing observed;
     - `batch(params, calls, seed)` -> (values, summed grads): many calls (one output only);
     - `vjp_forward(params, calls)` -> (outputs, tape) and `vjp_backward(params, tape, grads,
       start)` -> each parameter's `start` plus every call's contribution, added one at a time:
@@ -142,34 +144,39 @@ class Program:
             ],
         )
 
+    def _forward_batch(self) -> str:
+        return self._forwards("forward_batch", taping=False, observing=False)
+
     def _vjp_forward(self) -> str:
-        return self._vjp_forwards(observing=False)
+        return self._forwards("vjp_forward", taping=True, observing=False)
 
     def _vjp_forward_observed(self) -> str:
-        return self._vjp_forwards(observing=True)
+        return self._forwards("vjp_forward_observed", taping=True, observing=True)
 
-    def _vjp_forwards(self, observing: bool) -> str:
-        """vjp_forward, or (observing) vjp_forward_observed: the same lines, and one more."""
+    def _forwards(self, name: str, taping: bool, observing: bool) -> str:
+        """forward_batch; vjp_forward (taping): the same lines, and one more; or
+        vjp_forward_observed (taping and observing): yet one more."""
         call = [
             *self.unpacks,
             *self.forward,
             f"outputs.append(({items(self.outputs)}))",
-            *_wrap("tape.append((", self.saved, "))"),
+            *(_wrap("tape.append((", self.saved, "))") if taping else []),
             *(self.observed if observing else []),
         ]
-        name = "vjp_forward_observed" if observing else "vjp_forward"
-        what = ", and the observed values" if observing else ""
+        what = ", the values its backward pass will need" if taping else ""
+        what += ", and the observed values" if observing else ""
+        returns = ["outputs", *(["tape"] if taping else []), *(["observed"] if observing else [])]
         return _function(
             f"{name}(params, batch)",
-            f"Each call's outputs, the values its backward pass will need{what}.",
+            f"Each call's outputs{what}.",
             [
                 *self._reads(),
                 "outputs = []",
-                "tape = []",
+                *(["tape = []"] if taping else []),
                 *(["observed = []"] if observing else []),
                 f"for {self.loop_args} in batch:",
                 *["    " + line for line in call],
-                "return outputs, tape" + (", observed" if observing else ""),
+                f"return {', '.join(returns)}",
             ],
         )
 

@@ -436,3 +436,14 @@ def test_the_modules_example_runs_as_written_and_star_keeps_the_builtin():
 
     assert doctest.testmod(engine.compiler).failed == 0
     assert engine.compile is compile and "compile" not in engine.__all__
+
+
+def test_a_forward_batch_gives_vjps_outputs_and_keeps_no_tape():
+    model = MLP(3, [4, 2, 3], seed=1)
+    X = [[0.5, -1.0, 2.0], [0.1, 0.2, -0.3], [1.5, 0.0, -2.0]]
+    f = compile_outputs(hidden_and_output(model), X[0], observed=True)
+    outputs = f.forward_batch([(x,) for x in X])
+    assert outputs == f.vjp([(x,) for x in X])[0] == [tuple(v.data for v in model(x)) for x in X]
+    assert f(X[1]) == outputs[1]
+    source = f.first.source("forward_batch")
+    assert "tape" not in source and "observed" not in source  # nothing kept, nothing observed

@@ -6,6 +6,9 @@ import nn
 from nn.data import load_iris, make_moons, train_test_split
 from nn.train import evaluate, fit, steps
 from nn.train.callbacks import Callback
+from nn.train.lab import LabRecorder
+from nn.train.objective import Objective
+from nn.train.scoring import score
 
 
 def iris_split():
@@ -101,3 +104,92 @@ def test_eval_every_needs_held_out_data_and_a_positive_count():
         fit(model, X, y, eval_every=5, progress=False)
     with pytest.raises(ValueError, match="eval_every must be an int >= 1"):
         fit(model, X, y, X_val=X_val, y_val=y_val, eval_every=0, progress=False)
+
+
+# ---- a compiled run scores with its compiled model ----
+
+
+def moons_split():
+    X, y = make_moons(80, noise=0.1, seed=1)
+    return train_test_split(X, y, test_size=0.25, seed=0, stratify=True)
+
+
+@pytest.mark.parametrize("dataset", ["iris", "moons"])
+def test_a_compiled_run_scores_its_held_out_data_as_an_eager_run_does(dataset):
+    if dataset == "iris":  # several outputs, cross-entropy, minibatches
+        (X, X_val, y, y_val), nouts = iris_split(), [6, 3]
+        args = dict(loss="cross_entropy", optimizer="adam", lr=0.05, batch_size=16)
+    else:  # one output, hinge, an L2 term
+        (X, X_val, y, y_val), nouts = moons_split(), [8, 8, 1]
+        args = dict(loss="hinge", lr=0.3, l2=1e-4)
+    args.update(steps=15, X_val=X_val, y_val=y_val, eval_every=2, progress=False)
+    compiled, eager = (
+        fit(nn.MLP(len(X[0]), nouts, seed=0), X, y, compile=compile, **args)
+        for compile in ("auto", False)
+    )
+    assert compiled.val_steps == eager.val_steps == [0, 2, 4, 6, 8, 10, 12, 14, 15]
+    assert compiled.val_losses == eager.val_losses  # to the bit
+    assert compiled.val_accuracies == eager.val_accuracies
+    assert (compiled.val_loss, compiled.val_accuracy) == (eager.val_loss, eager.val_accuracy)
+
+
+def calls_of_the_model(monkeypatch, compile):
+    """How many times fit called MLP.__call__ on a run that scores 25 held-out rows 9 times
+    (HeldOut) and again in the lab's recorder, and the recorder's held-out scores, unrounded."""
+    X, X_val, y, y_val = iris_split()
+    X_val, y_val = X_val[:25], y_val[:25]
+    calls = []
+    call = nn.MLP.__call__
+
+    def counted(model, x):
+        calls.append(1)
+        return call(model, x)
+
+    class Keeping(LabRecorder):
+        def _score_val(self):
+            scores.append(super()._score_val())
+            return scores[-1]
+
+    monkeypatch.setattr(nn.MLP, "__call__", counted)
+    recorder, scores = Keeping(X_val, y_val), []
+    fit(
+        nn.MLP(4, [6, 3], seed=0), X, y, loss="cross_entropy", lr=0.1, steps=8, eval_every=1,
+        X_val=X_val, y_val=y_val, callbacks=[recorder], progress=False, compile=compile,
+    )  # fmt: skip
+    return len(calls), scores
+
+
+def test_a_compiled_run_scores_without_calling_the_eager_model(monkeypatch):
+    eager_calls, eager_val = calls_of_the_model(monkeypatch, False)
+    compiled_calls, compiled_val = calls_of_the_model(monkeypatch, "auto")
+    assert eager_calls > 2 * 9 * 25  # every held-out row, each time it is scored, twice
+    assert compiled_calls == 1  # output_count's look at one row; no scoring goes eager
+    assert compiled_val == eager_val and len(compiled_val) == 9
+    assert all(s["loss"] is not None and s["confusion"] for s in compiled_val)
+
+
+def test_a_diverged_compiled_run_scores_no_loss_as_an_eager_one_does():
+    X, X_val, y, y_val = iris_split()
+    histories = []
+    for compile in ("auto", False):
+        model = nn.MLP(4, [6, 3], seed=0)
+        for p in model.parameters():
+            p.data = 1e300  # the outputs overflow to inf
+        with pytest.warns(RuntimeWarning, match="diverged"):
+            histories.append(
+                fit(model, X, y, steps=3, X_val=X_val, y_val=y_val, progress=False, compile=compile)
+            )
+    compiled, eager = histories
+    assert compiled.val_losses == eager.val_losses == [None] and compiled.val_loss is None
+    assert compiled.val_accuracies == eager.val_accuracies
+
+
+def test_a_forward_pass_that_overflows_scores_no_loss_and_no_accuracy():
+    X, X_val, y, y_val = iris_split()
+    objective = Objective("cross_entropy", 3, y)
+
+    def overflowing(rows):
+        raise OverflowError("math range error")
+
+    result = score(nn.MLP(4, [3], seed=0), X_val, y_val, objective, overflowing)
+    assert result == {"loss": None, "accuracy": None}

@@ -5,10 +5,11 @@
 """
 
 from nn.train import callbacks, plots
-from nn.train.fit import evaluate, fit
+from nn.train.fit import fit
 from nn.train.history import History
 from nn.train.loop import FitState
 from nn.train.objective import LOSSES, REGRESSION_LOSSES, Objective, output_count, sample_loss
+from nn.train.scoring import evaluate
 from nn.train.steps import steps
 
 __all__ = [

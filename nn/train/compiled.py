@@ -61,6 +61,15 @@ class CompiledModel:
         outs = [row[0] for row in leaves] if self.single else leaves
         return outs, activations
 
+    def outputs(self, X: list[list[float]]) -> list:
+        """The model's outputs on rows `X` as Values with no graph (a Value per row for a
+        one-output model, else a list of them), for scoring held-out data: the forward lines
+        only, no tape, nothing observed; the numbers are eager's to the bit."""
+        rows = self.compiled.forward_batch([(x,) for x in X])
+        if self.single:
+            return [Value(out[0]) for out in rows]
+        return [[Value(v) for v in out] for out in rows]
+
     def backward(self) -> None:
         """After the loss's backward pass: add d loss / d weight through the model to `.grad`."""
         pending, self.pending = self.pending, None

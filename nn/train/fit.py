@@ -1,4 +1,4 @@
-"""`fit`: train a model by gradient descent and return its `History`; `evaluate` scores it.
+"""`fit`: train a model by gradient descent and return its `History` (`evaluate` scores it).
 
 >>> from nn import MLP, fit
 >>> from nn.data import make_xor
@@ -28,7 +28,7 @@ from nn.train.compiled import compiled_model
 from nn.train.history import History
 from nn.train.loop import Batches, FitState, Loop
 from nn.train.objective import Objective, output_count
-from nn.train.scoring import evaluate
+from nn.train.scoring import score
 from nn.train.validation import HeldOut, default_every
 
 
@@ -99,12 +99,12 @@ class Run:
             cb.on_train_begin(self.state)
 
     def end(self, seconds: float) -> History:
-        """Score the final weights on the training set, tell the callbacks (`HeldOut` scores
-        the validation set)."""
+        """Score the final weights on the training set (compiled when the run is), tell the
+        callbacks (`HeldOut` scores the validation set)."""
         history, model, objective = self.loop.history, self.loop.model, self.loop.objective
         history.seconds = seconds
         history.steps = len(history.loss)
-        final = evaluate(model, self.loop.X, self.loop.y, objective)
+        final = score(model, self.loop.X, self.loop.y, objective, self.state.compiled_outputs)
         history.train_loss, history.train_accuracy = final["loss"], final["accuracy"]
         for cb in self.loop.callbacks:
             cb.on_train_end(history)
@@ -172,7 +172,8 @@ def prepare(
         compiled,
     )
 
-    state = FitState(model, X, y, objective, optimizer, steps, history)
+    outputs = None if compiled is None else compiled.outputs
+    state = FitState(model, X, y, objective, optimizer, steps, history, outputs)
     return Run(loop, state)
 
 

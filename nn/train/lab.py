@@ -28,7 +28,7 @@ from nn.checks import check_int, check_rows, check_targets
 from nn.train.callbacks import Callback
 from nn.train.labpage import lab_page, write_lab
 from nn.train.labsteps import RunFacts, page_step, rounded
-from nn.train.objective import as_output
+from nn.train.scoring import outputs_of
 
 __all__ = ["LabRecorder", "lab_page", "write_lab"]
 
@@ -292,13 +292,14 @@ class LabRecorder(Callback):
         if self.X_val is None:
             return None
         objective = self._objective
-        targets = objective.targets_for(self.y_val)
-        with no_grad():
-            try:
-                outputs = [as_output(self._state.model(x), objective.n_outputs) for x in self.X_val]
+        targets, state = objective.targets_for(self.y_val), self._state
+        forward = state.compiled_outputs
+        try:
+            outputs = outputs_of(state.model, self.X_val, objective.n_outputs, forward)
+            with no_grad():
                 loss = objective.loss_value(outputs, targets).data
-            except (OverflowError, ZeroDivisionError, ValueError):
-                return {"loss": None, "accuracy": None, "confusion": None}
+        except (OverflowError, ZeroDivisionError, ValueError):
+            return {"loss": None, "accuracy": None, "confusion": None}
         confusion = None
         if objective.is_classification:
             predicted = [objective.predict(out) for out in outputs]

@@ -37,6 +37,9 @@ class FitState:
     optimizer: Any
     steps: int
     history: History
+    # How a compiled run scores rows without a graph (`CompiledModel.outputs`: eager's
+    # numbers, faster); None when the model runs eagerly. See `nn.train.scoring`.
+    compiled_outputs: Callable[[list[list[float]]], list] | None = None
 
     def sample_loss(self, i: int = 0, skip_layers: int = 0) -> Value:
         """The data loss of sample `i` alone: a small graph of its own (no L2 term)."""

@@ -60,7 +60,7 @@ class HeldOut(Callback):
     def record(self, taken: int) -> tuple[float | None, float | None]:
         """Score the model now, as measured after `taken` steps; add it to the history."""
         state = self._state
-        result = score(state.model, self.X, self.y, state.objective)
+        result = score(state.model, self.X, self.y, state.objective, state.compiled_outputs)
         history = state.history
         history.val_steps.append(taken)
         history.val_losses.append(result["loss"])
