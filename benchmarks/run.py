@@ -452,17 +452,26 @@ def bench_digits(repeats: int) -> list[tuple]:
 # ---- fit: the default `gradstep train` run, eager and compiled ----
 
 
-def default_run(compile) -> float:
-    """Seconds of the 100 steps of micrograd's demo in `fit` (the summary line's number)."""
+def default_fit(compile="auto", callbacks=()):
+    """`gradstep train`'s default run (micrograd's demo, 100 steps) in `fit`, with `callbacks`:
+    its History, and the process time `fit` took (the machine may be shared: this process's
+    time only)."""
     X, y = make_moons(100, noise=0.1, seed=1337)
     model = MLP(2, [16, 16, 1], init="micrograd", seed=1337)
     opt = SGD(model.parameters(), lr=1.0)
+    start = time.process_time()
     history = fit(
-        model, X, y, loss="hinge", l2=1e-4, optimizer=opt,
-        schedule=LinearLR(opt, 1.0, 0.1, 100), steps=100, progress=False, compile=compile,
+        model, X, y, loss="hinge", l2=1e-4, optimizer=opt, schedule=LinearLR(opt, 1.0, 0.1, 100),
+        steps=100, callbacks=callbacks, progress=False, compile=compile,
     )  # fmt: skip
+    spent = time.process_time() - start
     assert history.train_accuracy == 1.0
-    return history.seconds
+    return history, spent
+
+
+def default_run(compile) -> float:
+    """Seconds of the 100 steps of micrograd's demo in `fit` (the summary line's number)."""
+    return default_fit(compile)[0].seconds
 
 
 def bench_fit(repeats: int) -> list[tuple]:
@@ -479,16 +488,9 @@ def bench_fit(repeats: int) -> list[tuple]:
 
 
 def lab_run(callbacks, compile="auto") -> float:
-    """Seconds of `gradstep train`'s default training (micrograd's demo), with `callbacks`."""
-    X, y = make_moons(100, noise=0.1, seed=1337)
-    model = MLP(2, [16, 16, 1], init="micrograd", seed=1337)
-    optimizer = SGD(model.parameters(), lr=1.0)
-    schedule = LinearLR(optimizer, 1.0, 0.1, 100)
+    """Process seconds of `gradstep train`'s default training, with `callbacks`."""
     gc.collect()
-    start = time.process_time()  # the machine may be shared: count this process's time only
-    fit(model, X, y, loss="hinge", optimizer=optimizer, steps=100, l2=1e-4, schedule=schedule,
-        callbacks=callbacks, progress=False, compile=compile)  # fmt: skip
-    return time.process_time() - start
+    return default_fit(compile, callbacks)[1]
 
 
 class TimedRecorder(LabRecorder):
